@@ -1,0 +1,330 @@
+//! The bucket: an `object_store` backend plus a root prefix, and the few JSON operations the
+//! protocol needs. Races are decided only by [`Bucket::create`] (create-if-absent), which every
+//! backend has — including the local filesystem, which has no compare-and-swap.
+
+mod url;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use object_store::path::Path;
+use object_store::{
+    Attribute, Attributes, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload,
+};
+
+use crate::error::{Error, ErrorKind, Result};
+
+pub use self::url::{StoreEnv, StoreUrl};
+
+/// An object's metadata as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    /// The name relative to the bucket root.
+    pub name: String,
+    /// The store's last-modified time.
+    pub last_modified: DateTime<Utc>,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// An object read from the store.
+#[derive(Debug, Clone)]
+pub struct Object {
+    /// Its contents.
+    pub bytes: Bytes,
+    /// The store's last-modified time.
+    pub last_modified: DateTime<Utc>,
+}
+
+/// The answer of a create-if-absent write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    /// This call created the object.
+    Created,
+    /// The object already existed: someone else won (or an earlier try of ours landed —
+    /// callers that care check the contents).
+    AlreadyExists,
+}
+
+/// A store plus a root prefix. Cheap to clone.
+#[derive(Clone)]
+pub struct Bucket {
+    store: Arc<dyn ObjectStore>,
+    root: String,
+    description: String,
+    content_type: bool,
+    ordered_listing: bool,
+}
+
+impl std::fmt::Debug for Bucket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bucket")
+            .field("store", &self.description)
+            .finish()
+    }
+}
+
+impl Bucket {
+    /// Wrap an object store that keeps a Content-Type and lists in name order (GCS, S3,
+    /// memory). `root` is a prefix inside it (`""` for none); `description` names the store in
+    /// messages (never include credentials).
+    pub fn new(store: Arc<dyn ObjectStore>, root: &str, description: impl Into<String>) -> Self {
+        let root = root.trim_matches('/');
+        let root = if root.is_empty() {
+            String::new()
+        } else {
+            format!("{root}/")
+        };
+        Bucket {
+            store,
+            root,
+            description: description.into(),
+            content_type: true,
+            ordered_listing: true,
+        }
+    }
+
+    /// Wrap a local-filesystem store: no Content-Type attribute, listings in no order.
+    pub fn new_local(store: Arc<dyn ObjectStore>, description: impl Into<String>) -> Self {
+        Bucket {
+            content_type: false,
+            ordered_listing: false,
+            ..Bucket::new(store, "", description)
+        }
+    }
+
+    /// A fresh in-memory bucket (`memory://`): one process only.
+    pub fn memory() -> Self {
+        Bucket::new(
+            Arc::new(object_store::memory::InMemory::new()),
+            "",
+            "memory://",
+        )
+    }
+
+    /// A local directory, created if missing.
+    pub fn local(dir: &std::path::Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::invalid(format!(
+                "cannot create store directory: dir={} ({e})",
+                dir.display()
+            ))
+        })?;
+        let fs = object_store::local::LocalFileSystem::new_with_prefix(dir)
+            .map_err(|e| Error::store("open", &dir.display().to_string(), e))?
+            // empty task directories under running/ go away with their last record
+            .with_automatic_cleanup(true);
+        Ok(Bucket::new_local(Arc::new(fs), dir.display().to_string()))
+    }
+
+    /// Open a store URL (see [`StoreUrl`]) and check that it can be reached, with an error that
+    /// says what to fix (bad URL, missing bucket, missing credentials).
+    pub async fn open(url: &str, env: &StoreEnv) -> Result<Self> {
+        let bucket = StoreUrl::parse(url)?.build(env)?;
+        bucket.probe().await?;
+        Ok(bucket)
+    }
+
+    /// The backend, for wrappers (fault injection, operation counting).
+    pub fn object_store(&self) -> &Arc<dyn ObjectStore> {
+        &self.store
+    }
+
+    /// The same bucket over a wrapped backend.
+    pub fn with_object_store(&self, store: Arc<dyn ObjectStore>) -> Self {
+        Bucket {
+            store,
+            ..self.clone()
+        }
+    }
+
+    /// What this store is, for messages: `gs://bucket/prefix`, a path, `memory://`.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    fn path(&self, name: &str) -> Path {
+        Path::from(format!("{}{name}", self.root))
+    }
+
+    fn relative(&self, path: &Path) -> String {
+        let full = path.as_ref();
+        full.strip_prefix(self.root.as_str())
+            .unwrap_or(full)
+            .to_string()
+    }
+
+    fn options(&self, mode: PutMode) -> PutOptions {
+        let mut attributes = Attributes::new();
+        if self.content_type {
+            attributes.insert(Attribute::ContentType, "application/json".into());
+        }
+        PutOptions {
+            mode,
+            attributes,
+            ..Default::default()
+        }
+    }
+
+    /// Check that the store answers: one listing of the root (a Class A operation on GCS).
+    pub async fn probe(&self) -> Result<()> {
+        let prefix = self.path("workers");
+        match self.store.list(Some(&prefix)).try_next().await {
+            Ok(_) => Ok(()),
+            Err(object_store::Error::NotFound { .. }) => Err(Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "store={} does not exist or is not visible to these credentials; create the bucket (see infra/) or fix the URL",
+                    self.description
+                ),
+            )),
+            Err(e) => {
+                let err = Error::store("probe", &self.description, e);
+                Err(Error::new(
+                    err.kind(),
+                    format!("cannot reach store={}: {}", self.description, err.message()),
+                ))
+            }
+        }
+    }
+
+    /// Create `name` only if it does not exist.
+    pub async fn create(&self, name: &str, bytes: Vec<u8>) -> Result<Created> {
+        let opts = self.options(PutMode::Create);
+        match self
+            .store
+            .put_opts(&self.path(name), PutPayload::from(bytes), opts)
+            .await
+        {
+            Ok(_) => Ok(Created::Created),
+            Err(
+                object_store::Error::AlreadyExists { .. }
+                | object_store::Error::Precondition { .. },
+            ) => Ok(Created::AlreadyExists),
+            Err(e) => Err(Error::store("create", name, e)),
+        }
+    }
+
+    /// Write `name`, replacing whatever is there.
+    pub async fn put(&self, name: &str, bytes: Vec<u8>) -> Result<()> {
+        let opts = self.options(PutMode::Overwrite);
+        self.store
+            .put_opts(&self.path(name), PutPayload::from(bytes), opts)
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::store("put", name, e))
+    }
+
+    /// Read `name`; `None` if it does not exist.
+    pub async fn get(&self, name: &str) -> Result<Option<Object>> {
+        match self.store.get(&self.path(name)).await {
+            Ok(res) => {
+                let last_modified = res.meta.last_modified;
+                let bytes = res
+                    .bytes()
+                    .await
+                    .map_err(|e| Error::store("get", name, e))?;
+                Ok(Some(Object {
+                    bytes,
+                    last_modified,
+                }))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(Error::store("get", name, e)),
+        }
+    }
+
+    /// Metadata of `name`; `None` if it does not exist.
+    pub async fn head(&self, name: &str) -> Result<Option<ObjectInfo>> {
+        match self.store.head(&self.path(name)).await {
+            Ok(meta) => Ok(Some(ObjectInfo {
+                name: name.to_string(),
+                last_modified: meta.last_modified,
+                size: meta.size,
+            })),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(Error::store("head", name, e)),
+        }
+    }
+
+    /// Whether `name` exists.
+    pub async fn exists(&self, name: &str) -> Result<bool> {
+        Ok(self.head(name).await?.is_some())
+    }
+
+    /// Delete `name`; deleting what is not there is not an error.
+    pub async fn delete(&self, name: &str) -> Result<()> {
+        match self.store.delete(&self.path(name)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(Error::store("delete", name, e)),
+        }
+    }
+
+    /// Copy `from` to `to`, replacing `to`.
+    pub async fn copy(&self, from: &str, to: &str) -> Result<()> {
+        self.store
+            .copy(&self.path(from), &self.path(to))
+            .await
+            .map_err(|e| Error::store("copy", from, e))
+    }
+
+    /// Every object under `prefix`, sorted by name. One listing (Class A per 1,000 names on GCS).
+    pub async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>> {
+        self.list_until(prefix, |_| true).await
+    }
+
+    /// Objects under `prefix` in name order, stopping at the first for which `keep_going`
+    /// returns false (that one is not returned). On backends that list in order (GCS, S3,
+    /// memory) this stops fetching pages early; the local filesystem lists everything and
+    /// sorts, which costs time but no money.
+    pub async fn list_until(
+        &self,
+        prefix: &str,
+        mut keep_going: impl FnMut(&ObjectInfo) -> bool,
+    ) -> Result<Vec<ObjectInfo>> {
+        let path = self.path(prefix.trim_end_matches('/'));
+        let mut stream = self.store.list(Some(&path));
+        let mut out = Vec::new();
+        if self.ordered_listing {
+            while let Some(meta) = stream
+                .try_next()
+                .await
+                .map_err(|e| Error::store("list", prefix, e))?
+            {
+                let info = self.info(&meta);
+                if !info.name.starts_with(prefix) {
+                    continue;
+                }
+                if !keep_going(&info) {
+                    break;
+                }
+                out.push(info);
+            }
+        } else {
+            let mut all: Vec<ObjectInfo> = stream
+                .map_ok(|meta| self.info(&meta))
+                .try_collect()
+                .await
+                .map_err(|e| Error::store("list", prefix, e))?;
+            all.retain(|info| info.name.starts_with(prefix));
+            all.sort_by(|a, b| a.name.cmp(&b.name));
+            for info in all {
+                if !keep_going(&info) {
+                    break;
+                }
+                out.push(info);
+            }
+        }
+        Ok(out)
+    }
+
+    fn info(&self, meta: &object_store::ObjectMeta) -> ObjectInfo {
+        ObjectInfo {
+            name: self.relative(&meta.location),
+            last_modified: meta.last_modified,
+            size: meta.size,
+        }
+    }
+}
