@@ -32,7 +32,7 @@ pub mod wake;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};
-// pub use queue::{ClaimedTask, EnqueueRequest, Queue};
+pub use queue::{ClaimedTask, EnqueueRequest, Enqueued, Lease, Queue};
 pub use settings::Settings;
 pub use store::Bucket;
 pub use task::{Attempt, AttemptOutcome, Class, Envelope, Outcome, TaskId, TaskState};

@@ -272,7 +272,7 @@ impl Bucket {
 
     /// Every object under `prefix`, sorted by name. One listing (Class A per 1,000 names on GCS).
     pub async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>> {
-        self.list_until(prefix, |_| true).await
+        self.list_until(prefix, &mut |_: &ObjectInfo| true).await
     }
 
     /// Objects under `prefix` in name order, stopping at the first for which `keep_going`

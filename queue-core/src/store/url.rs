@@ -163,10 +163,10 @@ fn build_gcs(bucket: &str, prefix: &str, env: &StoreEnv) -> Result<Bucket> {
             .with_client_options(ClientOptions::new().with_allow_http(true));
     } else {
         for (k, v) in &env.vars {
-            if k.starts_with("GOOGLE_") {
-                if let Ok(key) = k.to_ascii_lowercase().parse() {
-                    builder = builder.with_config(key, v);
-                }
+            if k.starts_with("GOOGLE_")
+                && let Ok(key) = k.to_ascii_lowercase().parse()
+            {
+                builder = builder.with_config(key, v);
             }
         }
         if let Some(path) = env.get("GOOGLE_APPLICATION_CREDENTIALS") {
@@ -210,10 +210,10 @@ fn build_s3(bucket: &str, prefix: &str, env: &StoreEnv) -> Result<Bucket> {
     let description = describe("s3", bucket, prefix);
     let mut builder = AmazonS3Builder::new().with_bucket_name(bucket);
     for (k, v) in &env.vars {
-        if k.starts_with("AWS_") {
-            if let Ok(key) = k.to_ascii_lowercase().parse() {
-                builder = builder.with_config(key, v);
-            }
+        if k.starts_with("AWS_")
+            && let Ok(key) = k.to_ascii_lowercase().parse()
+        {
+            builder = builder.with_config(key, v);
         }
     }
     if let Some(endpoint) = env

@@ -1,0 +1,199 @@
+//! Claim: take the lease on the first due pending task by creating the next record of its
+//! lease chain. One listing serves a whole batch of claims.
+
+use super::Queue;
+use super::lease::Lease;
+use super::record::{LeaseRecord, RecordState};
+use crate::error::Result;
+use crate::names;
+use crate::store::{Created, ObjectInfo};
+use crate::task::{Attempt, Class, Envelope, SCHEMA_VERSION, TaskState};
+
+/// A task this worker holds the lease on.
+#[derive(Debug, Clone)]
+pub struct ClaimedTask {
+    /// The lease: pass it to renew, complete and release.
+    pub lease: Lease,
+    /// The envelope as leased (attempt already counted, this attempt open in `attempts`).
+    pub envelope: Envelope,
+}
+
+impl Queue {
+    /// Claim the first due task of `class` for `worker`, or `None` when nothing is due.
+    ///
+    /// Store operations: one listing of the due head of `{class}/pending/` (stops at the first
+    /// name not yet due), then per candidate one read, one create, and two metadata reads.
+    pub async fn claim(&self, class: Class, worker: &str) -> Result<Option<ClaimedTask>> {
+        let candidates = self.due_candidates(class).await?;
+        self.claim_from(class, worker, &candidates).await
+    }
+
+    /// The due head of `{class}/pending/`: up to `claim_batch` names, oldest due first.
+    /// Workers cache it and claim from it until it runs dry, so a busy worker does not list
+    /// once per task.
+    pub async fn due_candidates(&self, class: Class) -> Result<Vec<ObjectInfo>> {
+        let now = self.now();
+        let prefix = names::state_prefix(class, TaskState::Pending);
+        let limit = self.settings.claim_batch.max(1);
+        let mut count = 0;
+        let mut junk = Vec::new();
+        let mut listed = self
+            .bucket
+            .list_until(&prefix, &mut |info: &ObjectInfo| {
+                let file = &info.name[prefix.len()..];
+                match names::parse_pending_file(file) {
+                    Ok(p) if p.due > now => false,
+                    Ok(_) => {
+                        count += 1;
+                        count <= limit
+                    }
+                    Err(_) => {
+                        junk.push(info.name.clone());
+                        true
+                    }
+                }
+            })
+            .await?;
+        listed.retain(|info| !junk.contains(&info.name));
+        for name in junk {
+            let reason = format!("object name is not {{due}}_{{id}}.json: name={name}");
+            if let Err(e) = self.quarantine(&name, &reason).await {
+                tracing::warn!(error = %e, object = %name, "could not quarantine a malformed pending name");
+            }
+        }
+        Ok(listed)
+    }
+
+    /// Claim the first of `candidates` that can still be claimed. Candidates another worker
+    /// took are skipped; unparseable ones are quarantined.
+    pub async fn claim_from(
+        &self,
+        class: Class,
+        worker: &str,
+        candidates: &[ObjectInfo],
+    ) -> Result<Option<ClaimedTask>> {
+        names::validate_worker_id(worker)?;
+        for info in candidates {
+            if let Some(task) = self.try_claim(class, worker, &info.name).await? {
+                return Ok(Some(task));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Claim one pending object by name; `None` if someone else has it (or it is gone).
+    pub async fn try_claim(
+        &self,
+        class: Class,
+        worker: &str,
+        pending_name: &str,
+    ) -> Result<Option<ClaimedTask>> {
+        let Some(object) = self.bucket.get(pending_name).await? else {
+            return Ok(None); // claimed and removed meanwhile
+        };
+        let file = pending_name.rsplit('/').next().unwrap_or_default();
+        let parsed = names::parse_pending_file(file);
+        let envelope = match (Envelope::from_json(&object.bytes), parsed) {
+            (Ok(env), Ok(p)) if env.id == p.id && env.class == class => env,
+            (Ok(env), Ok(p)) => {
+                let reason = format!(
+                    "envelope does not match its name: name_id={} envelope_id={} envelope_class={}",
+                    p.id, env.id, env.class
+                );
+                self.quarantine(pending_name, &reason).await?;
+                return Ok(None);
+            }
+            (Err(e), _) => {
+                self.quarantine(pending_name, e.message()).await?;
+                return Ok(None);
+            }
+            (Ok(_), Err(e)) => {
+                self.quarantine(pending_name, e.message()).await?;
+                return Ok(None);
+            }
+        };
+        let now = self.now();
+        let epoch = envelope.epoch + 1;
+        let nonce = self.nonce();
+        let mut leased = envelope.clone();
+        leased.epoch = epoch;
+        leased.attempt += 1;
+        leased.attempts.push(Attempt {
+            number: leased.attempt,
+            epoch,
+            worker: worker.to_string(),
+            started_at: now,
+            ended_at: None,
+            outcome: None,
+            error: None,
+            extra: Default::default(),
+        });
+        let expires_at = now + self.ttl();
+        let record = LeaseRecord {
+            schema: SCHEMA_VERSION,
+            epoch,
+            state: RecordState::Leased,
+            by: worker.to_string(),
+            nonce: nonce.clone(),
+            at: now,
+            expires_at: Some(expires_at),
+            next: None,
+            envelope: leased.clone(),
+            extra: Default::default(),
+        };
+        let record_name = names::running(class, envelope.id, epoch);
+        if self.bucket.create(&record_name, record.to_json()).await? == Created::AlreadyExists
+            && !self.is_own_record(&record_name, &nonce).await?
+        {
+            // Epoch `epoch` exists already: this pending object is a copy the chain has moved
+            // past (its claimer crashed before removing it, or a roll-forward re-wrote it).
+            // The chain holds the task, so the copy can go.
+            self.bucket.delete(pending_name).await?;
+            return Ok(None);
+        }
+        if self.finished_after(&envelope).await? {
+            // A stale copy of a task that has since finished: undo our lease and drop the copy.
+            self.bucket.delete(&record_name).await?;
+            self.bucket.delete(pending_name).await?;
+            return Ok(None);
+        }
+        self.bucket.delete(pending_name).await?;
+        let lease = Lease {
+            class,
+            id: envelope.id,
+            epoch,
+            nonce,
+            worker: worker.to_string(),
+            deadline: expires_at,
+        };
+        tracing::debug!(task = %envelope.id, epoch, worker, "claimed");
+        Ok(Some(ClaimedTask {
+            lease,
+            envelope: leased,
+        }))
+    }
+
+    /// Whether `name` is a record we wrote (a create whose reply was lost, then retried).
+    pub(crate) async fn is_own_record(&self, name: &str, nonce: &str) -> Result<bool> {
+        let Some(object) = self.bucket.get(name).await? else {
+            return Ok(false);
+        };
+        Ok(LeaseRecord::from_json(&object.bytes).is_ok_and(|r| r.nonce == nonce))
+    }
+
+    /// Whether the task already reached done/ or failed/ at an epoch at or after this copy's
+    /// (a copy newer than its terminal object is a replay in progress, not stale).
+    async fn finished_after(&self, envelope: &Envelope) -> Result<bool> {
+        for state in [TaskState::Done, TaskState::Failed] {
+            let name = names::terminal(envelope.class, state, envelope.id);
+            let Some(object) = self.bucket.get(&name).await? else {
+                continue;
+            };
+            match Envelope::from_json(&object.bytes) {
+                Ok(done) if done.epoch < envelope.epoch => continue,
+                _ => return Ok(true),
+            }
+        }
+        Ok(false)
+    }
+}

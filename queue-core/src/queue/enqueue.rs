@@ -1,0 +1,269 @@
+//! Enqueue: write the envelope to `{class}/pending/`, once per idempotency key, forever.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::Queue;
+use crate::error::{Error, Result};
+use crate::names;
+use crate::store::Created;
+use crate::task::{Attachment, Class, Envelope, SCHEMA_VERSION, Source, TaskId};
+
+/// Largest payload accepted, in bytes of JSON.
+pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
+
+/// What to enqueue. Build with [`EnqueueRequest::new`] and the builder methods.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnqueueRequest {
+    /// Which workers serve it.
+    pub class: Class,
+    /// The handler.
+    pub kind: String,
+    /// Handler input.
+    pub payload: Value,
+    /// Not before this time (default: now).
+    pub due_at: Option<DateTime<Utc>>,
+    /// Idempotency key: the same key (per class) creates one task, forever.
+    pub key: Option<String>,
+    /// Attempts before dead-lettering (default: the queue's setting).
+    pub max_attempts: Option<u32>,
+    /// Origin and reply target.
+    pub source: Option<Source>,
+    /// Files that came with it.
+    pub attachments: Vec<Attachment>,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+}
+
+impl EnqueueRequest {
+    /// A task of `kind` for `class` with `payload`.
+    pub fn new(class: Class, kind: impl Into<String>, payload: Value) -> Self {
+        EnqueueRequest {
+            class,
+            kind: kind.into(),
+            payload,
+            due_at: None,
+            key: None,
+            max_attempts: None,
+            source: None,
+            attachments: Vec::new(),
+            labels: BTreeMap::new(),
+        }
+    }
+
+    /// Set the idempotency key.
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// Run no sooner than `due`.
+    pub fn due_at(mut self, due: DateTime<Utc>) -> Self {
+        self.due_at = Some(due);
+        self
+    }
+
+    /// Attempts before dead-lettering.
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = Some(n);
+        self
+    }
+
+    /// Origin and reply target.
+    pub fn source(mut self, source: Source) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// Add an attachment.
+    pub fn attachment(mut self, a: Attachment) -> Self {
+        self.attachments.push(a);
+        self
+    }
+
+    /// Add a label.
+    pub fn label(mut self, k: impl Into<String>, v: impl Into<String>) -> Self {
+        self.labels.insert(k.into(), v.into());
+        self
+    }
+
+    fn validate(&self) -> Result<()> {
+        if !names::is_valid_kind(&self.kind) {
+            return Err(Error::invalid(format!(
+                "bad kind: kind={:?} (use 1-64 letters, digits, '.', '_' or '-')",
+                self.kind
+            )));
+        }
+        if self.max_attempts == Some(0) {
+            return Err(Error::invalid("bad max_attempts: 0 (must be at least 1)"));
+        }
+        if let Some(key) = &self.key
+            && (key.is_empty() || key.len() > 512)
+        {
+            return Err(Error::invalid("bad idempotency key: must be 1-512 bytes"));
+        }
+        let size = serde_json::to_vec(&self.payload)
+            .map(|v| v.len())
+            .unwrap_or(usize::MAX);
+        if size > MAX_PAYLOAD_BYTES {
+            return Err(Error::invalid(format!(
+                "payload too large: bytes={size} max={MAX_PAYLOAD_BYTES} (store big inputs as attachments)"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The answer of [`Queue::enqueue`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Enqueued {
+    /// The task's id (the existing task's, when the key was seen before).
+    pub id: TaskId,
+    /// False when the idempotency key was seen before and nothing new was created.
+    pub created: bool,
+    /// The envelope as first enqueued.
+    pub envelope: Envelope,
+}
+
+/// `keys/{class}/{key}.json`: the first enqueue with a key wins and records its task.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct KeyRecord {
+    schema: u32,
+    key: String,
+    task_id: TaskId,
+    created_at: DateTime<Utc>,
+    envelope: Envelope,
+}
+
+impl Queue {
+    /// Enqueue a task. With a key, a second enqueue (even years later, even concurrent) returns
+    /// the first task's id with `created: false`.
+    ///
+    /// Store operations: one write (two with a key), plus the class's wake-up write at most
+    /// once a second.
+    pub async fn enqueue(&self, req: EnqueueRequest) -> Result<Enqueued> {
+        req.validate()?;
+        let now = self.now();
+        let id = self.new_id(now);
+        let envelope = Envelope {
+            schema: SCHEMA_VERSION,
+            id,
+            class: req.class,
+            kind: req.kind,
+            payload: req.payload,
+            created_at: now,
+            due_at: req.due_at.unwrap_or(now),
+            attempt: 0,
+            max_attempts: req.max_attempts.unwrap_or(self.settings.max_attempts),
+            epoch: 0,
+            idempotency_key: req.key.clone(),
+            source: req.source,
+            attachments: req.attachments,
+            labels: req.labels,
+            attempts: Vec::new(),
+            result: None,
+            failure: None,
+            replay_of: None,
+            extra: Default::default(),
+        };
+        if let Some(key) = &req.key {
+            let record = KeyRecord {
+                schema: 1,
+                key: key.clone(),
+                task_id: id,
+                created_at: now,
+                envelope: envelope.clone(),
+            };
+            let name = names::idempotency(envelope.class, key);
+            let bytes = serde_json::to_vec_pretty(&record)?;
+            if self.bucket.create(&name, bytes).await? == Created::AlreadyExists {
+                return self.enqueue_existing(&name).await;
+            }
+        }
+        self.write_pending(&envelope).await?;
+        self.wake(envelope.class).await;
+        Ok(Enqueued {
+            id,
+            created: true,
+            envelope,
+        })
+    }
+
+    async fn write_pending(&self, envelope: &Envelope) -> Result<()> {
+        let name = names::pending(envelope.class, envelope.due_at, envelope.id);
+        // AlreadyExists can only be an earlier try of this same write (ids are unique).
+        self.bucket.create(&name, envelope.to_json()).await?;
+        Ok(())
+    }
+
+    /// The key was seen before. Make sure its task exists (the first enqueuer may have crashed
+    /// between the key record and the pending write), then answer with it.
+    async fn enqueue_existing(&self, key_name: &str) -> Result<Enqueued> {
+        let object = self.bucket.get(key_name).await?.ok_or_else(|| {
+            Error::internal(format!("idempotency record vanished: object={key_name}"))
+        })?;
+        let record: KeyRecord = serde_json::from_slice(&object.bytes).map_err(|e| {
+            Error::internal(format!(
+                "unreadable idempotency record: object={key_name} ({e})"
+            ))
+        })?;
+        let env = record.envelope;
+        if !self.task_exists(&env).await? {
+            tracing::warn!(task = %env.id, key = %record.key, "idempotency record without its task: writing the task now");
+            self.write_pending(&env).await?;
+            self.wake(env.class).await;
+        }
+        Ok(Enqueued {
+            id: record.task_id,
+            created: false,
+            envelope: env,
+        })
+    }
+
+    /// Whether the task of a key record exists in any state. Checked in the order a task moves
+    /// (pending, running, done/failed), so a task moving while we look is still seen.
+    async fn task_exists(&self, env: &Envelope) -> Result<bool> {
+        let (class, id) = (env.class, env.id);
+        if self
+            .bucket
+            .exists(&names::pending(class, env.due_at, id))
+            .await?
+        {
+            return Ok(true);
+        }
+        if !self
+            .bucket
+            .list(&names::running_dir(class, id))
+            .await?
+            .is_empty()
+        {
+            return Ok(true);
+        }
+        Ok(self.bucket.exists(&names::done(class, id)).await?
+            || self.bucket.exists(&names::failed(class, id)).await?)
+    }
+
+    /// Touch `{class}/wake.json` so idle workers (which poll it with a cheap GET) look for
+    /// work. Best effort: a failure only delays pickup until the next full poll.
+    pub(crate) async fn wake(&self, class: crate::task::Class) {
+        let now = self.now();
+        if !self.take_wake_slot(class, now) {
+            return;
+        }
+        let body =
+            serde_json::json!({ "schema": 1, "class": class, "at": now, "nonce": self.nonce() });
+        if let Err(e) = self
+            .bucket
+            .put(
+                &names::wake(class),
+                serde_json::to_vec_pretty(&body).expect("json"),
+            )
+            .await
+        {
+            tracing::warn!(error = %e, %class, "could not write the wake-up object; idle workers will find the task at their next poll");
+        }
+    }
+}
