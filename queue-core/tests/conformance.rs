@@ -8,6 +8,7 @@ mod harness;
 mod suite;
 
 use queue_core::Bucket;
+use queue_core::store::StoreEnv;
 
 macro_rules! backend {
     ($backend:ident, $make:expr) => {
@@ -53,5 +54,40 @@ async fn local() -> (Bucket, tempfile::TempDir) {
     (Bucket::local(dir.path()).unwrap(), dir)
 }
 
+async fn s3() -> (Bucket, ()) {
+    let moto = testkit::moto::MotoServer::shared();
+    let env = StoreEnv { vars: moto.store_env().into_iter().collect() };
+    let url = format!("s3://{}/conformance", moto.new_bucket());
+    (Bucket::open(&url, &env).await.unwrap(), ())
+}
+
+async fn gcs() -> (Bucket, testkit::gcs::GcsTestServer) {
+    let server = testkit::gcs::GcsTestServer::start().await;
+    let env = StoreEnv { vars: server.store_env().into_iter().collect() };
+    let url = format!("gs://{}/conformance", server.new_bucket());
+    (Bucket::open(&url, &env).await.unwrap(), server)
+}
+
 backend!(memory, crate::memory());
 backend!(local, crate::local());
+backend!(s3, crate::s3());
+backend!(gcs, crate::gcs());
+
+/// Opening a bucket that does not exist says so, on both cloud backends.
+#[tokio::test]
+async fn a_missing_bucket_is_a_clear_error() {
+    let gcs = testkit::gcs::GcsTestServer::start().await;
+    let env = StoreEnv { vars: gcs.store_env().into_iter().collect() };
+    let err = Bucket::open("gs://no-such-bucket", &env).await.unwrap_err();
+    assert_eq!(err.kind(), queue_core::ErrorKind::NotFound, "{err}");
+    assert!(err.to_string().contains("gs://no-such-bucket does not exist"), "{err}");
+
+    let moto = testkit::moto::MotoServer::shared();
+    let env = StoreEnv { vars: moto.store_env().into_iter().collect() };
+    let err = Bucket::open("s3://no-such-bucket-here", &env).await.unwrap_err();
+    assert!(
+        matches!(err.kind(), queue_core::ErrorKind::NotFound | queue_core::ErrorKind::Unavailable),
+        "{err}"
+    );
+    assert!(err.to_string().contains("s3://no-such-bucket-here"), "{err}");
+}

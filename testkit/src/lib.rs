@@ -1,1 +1,9 @@
 //! Test support shared by every crate's tests.
+//!
+//! - [`moto`]: moto's S3 server as a child process, a fresh bucket per test.
+//! - [`gcs`]: an in-process GCS test double with generation preconditions (not an emulator).
+//! - [`util`]: the workspace root, free ports, unique names.
+
+pub mod gcs;
+pub mod moto;
+pub mod util;

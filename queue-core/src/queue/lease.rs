@@ -236,6 +236,10 @@ impl Queue {
                 self.bucket
                     .put(&names::terminal(class, state, id), env.to_json())
                     .await?;
+                if state == TaskState::Done {
+                    // a replay that crashed before deleting its failed/ object left it behind
+                    self.bucket.delete(&names::failed(class, id)).await?;
+                }
                 self.delete_chain(class, id, record.epoch - 1).await?;
             }
             Some(TaskState::Running) | None => {

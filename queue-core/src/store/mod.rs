@@ -173,13 +173,19 @@ impl Bucket {
         let prefix = self.path("workers");
         match self.store.list(Some(&prefix)).try_next().await {
             Ok(_) => Ok(()),
-            Err(object_store::Error::NotFound { .. }) => Err(Error::new(
-                ErrorKind::NotFound,
-                format!(
-                    "store={} does not exist or is not visible to these credentials; create the bucket (see infra/) or fix the URL",
-                    self.description
-                ),
-            )),
+            // object_store's GCS client reports a missing bucket as a generic error
+            Err(e)
+                if matches!(e, object_store::Error::NotFound { .. })
+                    || e.to_string().contains("NoSuchBucket") =>
+            {
+                Err(Error::new(
+                    ErrorKind::NotFound,
+                    format!(
+                        "store={} does not exist or is not visible to these credentials; create the bucket (see infra/) or fix the URL",
+                        self.description
+                    ),
+                ))
+            }
             Err(e) => {
                 let err = Error::store("probe", &self.description, e);
                 Err(Error::new(
