@@ -30,7 +30,7 @@ use crate::task::{Class, TaskId};
 
 pub use self::admin::{CancelOutcome, ReplayFilter};
 pub use self::claim::ClaimedTask;
-pub use self::enqueue::{EnqueueRequest, Enqueued};
+pub use self::enqueue::{EnqueueRequest, Enqueued, MAX_PAYLOAD_BYTES};
 pub use self::lease::{Completion, Lease};
 pub use self::reclaim::ReclaimReport;
 
