@@ -142,9 +142,46 @@ async fn two_schedulers_enqueue_every_slot_of_a_day_exactly_once() {
         Utc.with_ymd_and_hms(2026, 3, 14, 15, 0, 0).unwrap()
     );
 
-    // The schedule list was read about once per 10 minutes per scheduler, not every tick.
+    // Nothing changed the schedules after the start, so each scheduler listed them at its first
+    // tick and at the daily full refresh (t0 + 24h); the refreshes in between were one GET of
+    // the change marker each.
     let lists = counting.snapshot().get(CountedOp::List);
-    assert!(lists <= 2 * (24 * 6 + 1) + 2, "lists={lists}");
+    assert_eq!(lists, 4, "lists={lists}");
+}
+
+#[tokio::test]
+async fn a_schedule_added_later_is_picked_up_without_listing_every_refresh() {
+    let t0 = Utc.with_ymd_and_hms(2026, 3, 14, 6, 0, 0).unwrap();
+    let clock = ManualClock::new(t0);
+    let memory = Bucket::memory();
+    let counting = Arc::new(CountingStore::new(memory.object_store().clone()));
+    let bucket = memory.with_object_store(counting.clone());
+    let s = scheduler(&bucket, &clock, 1);
+    s.run_once().await.unwrap();
+    let lists_at_start = counting.snapshot().get(CountedOp::List);
+    // an hour of refreshes with no change: no listing
+    for _ in 0..60 {
+        clock.advance(Duration::minutes(1));
+        s.run_once().await.unwrap();
+    }
+    assert_eq!(counting.snapshot().get(CountedOp::List), lists_at_start);
+    // another process adds a schedule: picked up at the next refresh, with one listing
+    let store = ScheduleStore::new(bucket.clone());
+    let every_minute = example_schedules(t0)
+        .into_iter()
+        .find(|x| x.name == "sync-check")
+        .unwrap();
+    store.create(&every_minute).await.unwrap();
+    let mut fired = false;
+    for _ in 0..11 {
+        clock.advance(Duration::minutes(1));
+        fired |= s.run_once().await.unwrap().fired.iter().any(|f| f.created);
+    }
+    assert!(
+        fired,
+        "the new schedule fired within one refresh interval and a slot"
+    );
+    assert_eq!(counting.snapshot().get(CountedOp::List), lists_at_start + 1);
 }
 
 #[tokio::test]
@@ -177,8 +214,9 @@ async fn next_wakeup_is_the_earliest_slot_or_refresh() {
         store.pause(name).await.unwrap();
     }
     s.refresh_soon();
-    s.run_once().await.unwrap();
-    assert_eq!(s.next_wakeup(), Some(t0 + Duration::minutes(10)));
+    let tick = s.run_once().await.unwrap();
+    let refresh = Duration::from_std(s.settings().refresh_every).unwrap();
+    assert_eq!(s.next_wakeup(), Some(tick.at + refresh));
 }
 
 #[tokio::test]

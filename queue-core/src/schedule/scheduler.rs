@@ -6,9 +6,12 @@
 //! schedulers, is what makes a slot one task. [`Scheduler::run`] sleeps until the next slot.
 //!
 //! # Cost (GCS operations; see docs/cost.md)
-//! - The schedule list is cached and re-read every `refresh_every` (default 10 minutes: one
-//!   LIST, ~4,300 a month) plus one GET per definition that changed since (by size and
-//!   modification time). A tick with nothing due touches no store at all.
+//! - The schedule list is cached. Every `refresh_every` (default 5 minutes) the scheduler reads
+//!   `schedules/_changed.json` with one GET (Class B, ~8,600 a month), which every change made
+//!   through `ScheduleStore` (queuectl, a worker loading its file) rewrites; only when it
+//!   changed — or every `full_refresh_every` (default 24 hours, for edits made with other
+//!   tools) — does it LIST `schedules/` (Class A, ~30 a month) and GET the definitions that
+//!   changed (by size and modification time). A tick with nothing due touches no store at all.
 //! - A fired slot costs the enqueue (key record + pending task + the class's wake-up write)
 //!   and, at most every `marker_every` per schedule, a fired-marker write. A second scheduler
 //!   firing the same slot costs one failed create and one read.
@@ -36,10 +39,14 @@ use crate::task::{Source, TaskId};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SchedulerSettings {
-    /// How often the schedule list is re-read: one LIST, plus one GET per changed definition.
-    /// A schedule added with `queuectl` starts firing within this time. Default 10 minutes.
+    /// How often the change marker is read (one GET). A schedule added with `queuectl` starts
+    /// firing within this time. Default 5 minutes.
     #[serde(with = "humantime_serde_compat")]
     pub refresh_every: StdDuration,
+    /// The list is re-read (one LIST) at least this often even when the change marker did
+    /// not change, to pick up definitions written by other tools. Default 24 hours.
+    #[serde(with = "humantime_serde_compat")]
+    pub full_refresh_every: StdDuration,
     /// A due slot no older than this is on time and always enqueued; older ones were missed
     /// and follow the schedule's catch-up policy. Default 5 minutes.
     #[serde(with = "humantime_serde_compat")]
@@ -62,7 +69,8 @@ pub struct SchedulerSettings {
 impl Default for SchedulerSettings {
     fn default() -> Self {
         SchedulerSettings {
-            refresh_every: StdDuration::from_secs(600),
+            refresh_every: StdDuration::from_secs(300),
+            full_refresh_every: StdDuration::from_secs(86_400),
             grace: StdDuration::from_secs(300),
             marker_every: StdDuration::from_secs(1800),
             max_sleep: StdDuration::from_secs(30),
@@ -164,8 +172,12 @@ pub struct Scheduler {
 
 #[derive(Debug, Default)]
 struct State {
-    /// When the list is re-read next; `None` = at the next tick.
+    /// When the change marker is read next; `None` = at the next tick.
     refresh_due: Option<DateTime<Utc>>,
+    /// When the list is re-read next even without a change.
+    full_refresh_due: Option<DateTime<Utc>>,
+    /// The change marker as of the last listing.
+    seen_changes: Option<bytes::Bytes>,
     entries: BTreeMap<String, Entry>,
     invalid: BTreeMap<String, Invalid>,
 }
@@ -247,7 +259,7 @@ impl Scheduler {
                 .is_none_or(|due| due <= now || due - now > refresh_every);
         if refresh {
             let first = state.refresh_due.is_none();
-            match self.refresh(&mut state).await {
+            match self.refresh_if_changed(&mut state, now, forced).await {
                 Ok(()) => {
                     state.refresh_due = Some(now + refresh_every);
                     report.refreshed = true;
@@ -308,6 +320,26 @@ impl Scheduler {
                 _ = tokio::time::sleep(sleep) => {}
             }
         }
+    }
+
+    /// Read the change marker (one GET) and re-read the list only when it changed, when
+    /// forced, on the first tick, or when the full refresh is due.
+    async fn refresh_if_changed(
+        &self,
+        state: &mut State,
+        now: DateTime<Utc>,
+        forced: bool,
+    ) -> Result<()> {
+        let changes = self.store.changes().await?;
+        let must_list = forced
+            || state.full_refresh_due.is_none_or(|due| due <= now)
+            || changes != state.seen_changes;
+        if must_list {
+            self.refresh(state).await?;
+            state.seen_changes = changes;
+            state.full_refresh_due = Some(now + chrono_duration(self.settings.full_refresh_every));
+        }
+        Ok(())
     }
 
     /// Re-read the list: one LIST, and a GET for each definition that is new or changed.

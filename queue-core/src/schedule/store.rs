@@ -22,6 +22,11 @@ use crate::store::{Bucket, Created, ObjectInfo};
 
 const FIRED_DIR: &str = "_fired/";
 
+/// Rewritten by every change made through [`ScheduleStore`]; schedulers read it with one GET
+/// (Class B) and list `schedules/` (Class A) only when it changed. Schedule names start with a
+/// letter or digit, so it cannot collide with a definition.
+pub const CHANGED_OBJECT: &str = "schedules/_changed.json";
+
 /// The object name of a schedule's definition.
 pub fn definition_name(name: &str) -> String {
     format!("{SCHEDULES_PREFIX}{name}.json")
@@ -36,7 +41,8 @@ pub fn marker_name(name: &str) -> String {
 pub fn parse_definition_name(object: &str) -> Option<&str> {
     let rest = object.strip_prefix(SCHEDULES_PREFIX)?;
     let name = rest.strip_suffix(".json")?;
-    (!name.contains('/')).then_some(name)
+    // markers live in `_fired/` and the change marker is `_changed.json`: names never start with `_`
+    (!name.contains('/') && !name.starts_with('_')).then_some(name)
 }
 
 /// `schedules/_fired/{name}.json`.
@@ -95,7 +101,7 @@ impl ScheduleStore {
         schedule.validate()?;
         let object = definition_name(&schedule.name);
         match self.bucket.create(&object, schedule.to_json()).await? {
-            Created::Created => Ok(()),
+            Created::Created => self.touch(&schedule.name).await,
             Created::AlreadyExists => Err(Error::new(
                 ErrorKind::Conflict,
                 format!(
@@ -111,7 +117,25 @@ impl ScheduleStore {
         schedule.validate()?;
         self.bucket
             .put(&definition_name(&schedule.name), schedule.to_json())
+            .await?;
+        self.touch(&schedule.name).await
+    }
+
+    /// Tell schedulers the list changed (see [`CHANGED_OBJECT`]).
+    async fn touch(&self, name: &str) -> Result<()> {
+        let body = serde_json::json!({
+            "schema": 1,
+            "changed": name,
+            "nonce": format!("{:016x}", rand::random::<u64>()),
+        });
+        self.bucket
+            .put(CHANGED_OBJECT, serde_json::to_vec_pretty(&body)?)
             .await
+    }
+
+    /// The change marker's contents (`None` if nothing was ever changed through the store).
+    pub async fn changes(&self) -> Result<Option<bytes::Bytes>> {
+        Ok(self.bucket.get(CHANGED_OBJECT).await?.map(|o| o.bytes))
     }
 
     /// Write a schedule from a file, keeping what operators changed: an existing schedule keeps
@@ -218,6 +242,7 @@ impl ScheduleStore {
         let existed = self.bucket.exists(&object).await?;
         self.bucket.delete(&object).await?;
         self.bucket.delete(&marker_name(name)).await?;
+        self.touch(name).await?;
         Ok(existed)
     }
 
