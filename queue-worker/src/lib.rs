@@ -1,1 +1,38 @@
-//! placeholder
+//! queue-worker: the library behind `worker-heavy` and `worker-light`. Both binaries are a
+//! [`Defaults`] value and a call to [`main`]; everything else lives here.
+//!
+//! Map of the crate (docs/workers.md is the operator's view):
+//!
+//! - [`config`]      — flags and environment (clap), turned into a plain [`WorkerConfig`].
+//! - [`logging`]     — tracing output: text on a terminal, JSON that Cloud Logging reads.
+//! - [`handlers`]    — the handlers file: task kind → command, timeout, env, cwd; built-in `echo`.
+//! - [`exec`]        — the exec protocol: run one handler process, map its exit to an outcome.
+//! - [`attachments`] — download a task's files into a private temporary directory.
+//! - [`heartbeat`]   — renew the lease while the handler runs; cancel it when the lease is lost.
+//! - [`discovery`]   — find work cheaply: wake-up object, backed-off polling, reclaim passes.
+//! - [`runner`]      — the claim loop with N slots, and running one claimed task to the end.
+//! - [`presence`]    — `workers/{id}.json`, and the clock check against the store at start.
+//! - [`notify`]      — send results and final failures to a Telegram chat.
+//! - [`shutdown`]    — SIGTERM/SIGINT: stop claiming, grace period, release, second signal.
+//! - [`scheduler`]   — run queue-core's schedules inside a worker (worker-light by default).
+//! - [`app`]         — wiring: build everything from the config and run until shut down.
+
+pub mod app;
+pub mod attachments;
+pub mod config;
+pub mod discovery;
+pub mod exec;
+pub mod handlers;
+pub mod heartbeat;
+pub mod logging;
+pub mod notify;
+pub mod presence;
+pub mod runner;
+pub mod scheduler;
+pub mod shutdown;
+
+pub use app::{main, run};
+pub use config::{Defaults, WorkerConfig};
+pub use discovery::{Discovery, DiscoverySettings, Step};
+pub use handlers::Handlers;
+pub use runner::{TaskEnd, TaskReport, Worker};

@@ -6,4 +6,6 @@
 
 pub mod gcs;
 pub mod moto;
+pub mod process;
+pub mod telegram;
 pub mod util;

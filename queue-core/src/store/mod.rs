@@ -2,6 +2,8 @@
 //! protocol needs. Races are decided only by [`Bucket::create`] (create-if-absent), which every
 //! backend has — including the local filesystem, which has no compare-and-swap.
 
+pub mod counting;
+pub mod faulty;
 mod url;
 
 use std::sync::Arc;

@@ -1,0 +1,200 @@
+//! Wiring: read the config, build the components, run until shut down. Exit codes: 0 after a
+//! clean shutdown, 2 for a configuration the worker refuses (flags, handlers or schedules file,
+//! a clock that is off), 1 when the store cannot be used.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use queue_core::schedule::SchedulerSettings;
+use queue_core::store::StoreEnv;
+use queue_core::{Bucket, Queue, SystemClock};
+
+use crate::config::{Cli, Defaults, WorkerConfig, hostname};
+use crate::discovery::Discovery;
+use crate::handlers::Handlers;
+use crate::logging;
+use crate::notify::{Notifier, TelegramNotifier};
+use crate::presence::{Identity, PresenceKeeper};
+use crate::runner::Worker;
+use crate::{scheduler, shutdown};
+
+/// The whole program: build a runtime that fits the worker (one thread for worker-light) and
+/// [`run`] on it.
+pub fn main(defaults: Defaults) -> ExitCode {
+    let mut builder = if defaults.runtime_threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(defaults.runtime_threads);
+        b
+    };
+    // Local-directory stores do file I/O on blocking threads: keep that pool small.
+    let runtime = builder
+        .enable_all()
+        .max_blocking_threads(8)
+        .thread_keep_alive(Duration::from_secs(10))
+        .build();
+    match runtime {
+        Ok(runtime) => runtime.block_on(run(defaults)),
+        Err(e) => {
+            eprintln!("{}: cannot start the async runtime: {e}", defaults.binary);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Parse flags and environment, then serve until SIGTERM/SIGINT.
+pub async fn run(defaults: Defaults) -> ExitCode {
+    let cli = Cli::parse_for(&defaults);
+    logging::init(cli.log_format);
+    let config = match cli.into_config(&defaults) {
+        Ok(config) => config,
+        Err(message) => {
+            tracing::error!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    match serve(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            tracing::error!("{}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+/// Why the worker could not run.
+#[derive(Debug)]
+pub struct Failure {
+    /// The process exit code.
+    pub code: u8,
+    /// What to tell the operator.
+    pub message: String,
+}
+
+impl Failure {
+    fn config(message: impl std::fmt::Display) -> Self {
+        Failure {
+            code: 2,
+            message: message.to_string(),
+        }
+    }
+    fn runtime(message: impl std::fmt::Display) -> Self {
+        Failure {
+            code: 1,
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Build everything from `config` and run until shut down.
+pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
+    let handlers = match &config.handlers {
+        Some(path) => Handlers::load(path).map_err(Failure::config)?,
+        None => {
+            tracing::info!(
+                "no handlers file (--handlers / QUEUE_HANDLERS): only the built-in echo handler"
+            );
+            Handlers::builtin_only()
+        }
+    };
+    let notifier = TelegramNotifier::from_env()
+        .map_err(Failure::config)?
+        .map(|n| Arc::new(n) as Arc<dyn Notifier>);
+    let bucket = Bucket::open(&config.store, &StoreEnv::from_env())
+        .await
+        .map_err(Failure::runtime)?;
+    let clock = Arc::new(SystemClock);
+    let queue = Arc::new(Queue::new(
+        bucket.clone(),
+        clock.clone(),
+        config.settings.clone(),
+    ));
+    let worker = Worker::new(
+        queue.clone(),
+        config.class,
+        config.worker_id.clone(),
+        handlers.clone(),
+    )
+    .with_concurrency(config.concurrency)
+    .with_exec(config.exec.clone())
+    .with_notifier(notifier.clone());
+
+    let keeper = PresenceKeeper::new(
+        bucket.clone(),
+        clock,
+        Identity {
+            worker_id: config.worker_id.clone(),
+            class: config.class,
+            host: hostname(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            concurrency: config.concurrency,
+            kinds: handlers.kinds(),
+        },
+        config.presence_every,
+        worker.tasks(),
+    );
+    if config.store_is_memory {
+        keeper.publish(true).await.map_err(Failure::runtime)?;
+    } else {
+        let offset = keeper
+            .publish_and_check_clock(config.settings.max_clock_skew)
+            .await
+            .map_err(|e| match e {
+                crate::presence::ClockError::Skewed { .. } => Failure::config(e),
+                crate::presence::ClockError::Store(_) => Failure::runtime(e),
+            })?;
+        tracing::debug!(
+            offset_ms = offset.num_milliseconds(),
+            "clock agrees with the store"
+        );
+    }
+
+    let stop = shutdown::listen(worker.groups())
+        .map_err(|e| Failure::runtime(format!("cannot listen for signals: {e}")))?;
+    let scheduler = if config.scheduler {
+        if let Some(file) = &config.schedules {
+            scheduler::upsert_file(&queue, file)
+                .await
+                .map_err(Failure::config)?;
+        }
+        let settings = SchedulerSettings {
+            refresh_every: config.schedule_refresh,
+            ..SchedulerSettings::default()
+        };
+        Some(scheduler::spawn(queue.clone(), settings, stop.clone()))
+    } else {
+        None
+    };
+    let presence = tokio::spawn(keeper.clone().run(stop.clone()));
+
+    tracing::info!(
+        worker_id = %config.worker_id,
+        class = %config.class,
+        store = %bucket.description(),
+        concurrency = config.concurrency,
+        kinds = %handlers.kinds().join(","),
+        scheduler = config.scheduler,
+        telegram = notifier.is_some(),
+        "{} started",
+        config.binary
+    );
+    let discovery = Discovery::new(
+        config.class,
+        config.worker_id.clone(),
+        config.discovery.clone(),
+        &queue,
+    );
+    Arc::new(worker).run(discovery, stop, config.grace).await;
+
+    let _ = presence.await;
+    if let Some(scheduler) = scheduler {
+        let _ = scheduler.await;
+    }
+    if let Err(e) = keeper.publish(false).await {
+        tracing::warn!(error = %e, "could not mark presence stopped");
+    }
+    tracing::info!(worker_id = %config.worker_id, "stopped cleanly");
+    Ok(())
+}
