@@ -1,1 +1,5 @@
-fn main() {}
+//! The `ingress` binary: see `ingress --help` and docs/ingress.md.
+
+fn main() -> std::process::ExitCode {
+    ingress::cli::main()
+}

@@ -1,0 +1,11 @@
+//! Integration tests of the ingress: the router in-process (tower `oneshot`) and the real
+//! binary over HTTP, fed real Telegram update JSON (tests/fixtures), with the fake Bot API
+//! from testkit recording replies and serving getFile. One test binary, one module per area.
+
+mod api;
+mod binary;
+mod commands;
+mod common;
+mod fake_bot_api;
+mod schedules;
+mod webhook;
