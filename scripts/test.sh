@@ -9,4 +9,4 @@ scripts/install-test-tools.sh
 export PATH="$PWD/.test-tools/venv/bin:$PATH"
 
 echo "==> cargo test --workspace"
-cargo test --workspace "$@"
+cargo test --workspace --no-fail-fast "$@"

@@ -98,6 +98,19 @@ pub fn invalid_reason(original: &str) -> String {
     format!("invalid/{original}.reason.json")
 }
 
+/// An attachment's object name: `attachments/{owner}/{file}`, where `owner` says what it came
+/// with (e.g. `tg-update-42`). Both parts must be safe name segments.
+pub fn attachment(owner: &str, file: &str) -> Result<String> {
+    for part in [owner, file] {
+        if !is_valid_kind(part) {
+            return Err(Error::invalid(format!(
+                "bad attachment name part: {part:?} (use 1-64 letters, digits, '.', '_' or '-')"
+            )));
+        }
+    }
+    Ok(format!("{ATTACHMENTS_PREFIX}{owner}/{file}"))
+}
+
 /// A worker's presence document.
 pub fn worker(worker_id: &str) -> String {
     format!("workers/{worker_id}.json")

@@ -264,7 +264,7 @@ async fn store_faults_never_make_a_slot_twice() {
     let mut errors = 0;
     let mut minute = 0u32;
     while clock.now() <= end {
-        let s = if minute % 2 == 0 { &a } else { &b };
+        let s = if minute.is_multiple_of(2) { &a } else { &b };
         match s.run_once().await {
             Ok(report) => errors += report.errors.len(),
             Err(_) => errors += 1, // the first listing failed: nothing known yet, tick again

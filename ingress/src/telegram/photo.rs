@@ -2,7 +2,6 @@
 //! `attachments/tg-update-{update_id}/` before the webhook answers, so an acknowledged update
 //! never points at a file that only Telegram has (its file links expire after an hour).
 
-use queue_core::names::ATTACHMENTS_PREFIX;
 use queue_core::task::Attachment;
 use queue_core::{Bucket, ErrorKind};
 
@@ -34,7 +33,12 @@ pub fn object_name(update_id: i64, photo: &PhotoRef) -> String {
             }
         })
         .collect();
-    format!("{ATTACHMENTS_PREFIX}tg-update-{update_id}/photo-{unique}.jpg")
+    let unique: String = unique.chars().take(48).collect();
+    queue_core::names::attachment(
+        &format!("tg-update-{update_id}"),
+        &format!("photo-{unique}.jpg"),
+    )
+    .expect("sanitised name parts are valid")
 }
 
 /// Fetch the photo (unless an earlier delivery stored it) and store it.
@@ -64,9 +68,8 @@ pub async fn store(
             }
         })?;
     let size = file.bytes.len() as u64;
-    // queue-core's put marks objects application/json on GCS and S3; see docs/ingress.md.
     bucket
-        .put(&object, file.bytes)
+        .put_file(&object, file.bytes, "image/jpeg")
         .await
         .map_err(|e| match e.kind() {
             ErrorKind::Unavailable => PhotoError::Transient(e.to_string()),

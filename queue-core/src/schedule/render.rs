@@ -86,6 +86,27 @@ mod tests {
     use chrono::TimeZone;
 
     #[test]
+    fn next_run_is_a_whole_second_whatever_now_is() {
+        let now = Utc.with_ymd_and_hms(2026, 3, 9, 12, 0, 0).unwrap()
+            + chrono::Duration::nanoseconds(858_471_682);
+        let s = Schedule::new(
+            "nightly",
+            Spec::parse_cron("0 0 * * *").unwrap(),
+            Class::Light,
+            "snapshot",
+            serde_json::json!({}),
+            now,
+        )
+        .unwrap();
+        let next = next_run(&s, now).unwrap();
+        assert_eq!(
+            next.at,
+            Utc.with_ymd_and_hms(2026, 3, 9, 15, 0, 0).unwrap(),
+            "midnight KST"
+        );
+    }
+
+    #[test]
     fn next_run_in_seoul_and_utc() {
         let now = Utc.with_ymd_and_hms(2026, 3, 9, 12, 0, 0).unwrap();
         let s = Schedule::new(

@@ -531,9 +531,11 @@ impl Entry {
 
 /// The enqueue request of one slot: keyed `sched:{name}:{slot}`, due at the slot.
 fn request(s: &Schedule, slot: DateTime<Utc>, catch_up: bool) -> EnqueueRequest {
+    // A schedule made from Telegram remembers its chat, so results go back there.
     let source = Source {
         kind: "schedule".to_string(),
         schedule: Some(s.name.clone()),
+        chat_id: s.extra.get("chat_id").and_then(serde_json::Value::as_i64),
         ..Source::default()
     };
     let req = EnqueueRequest::new(s.class, s.kind.clone(), s.payload.clone())

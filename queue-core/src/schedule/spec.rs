@@ -291,7 +291,8 @@ impl CronSpec {
         start: NaiveDateTime,
         mut f: impl FnMut(NaiveDateTime, &[DateTime<Utc>]) -> ControlFlow<()>,
     ) {
-        let mut cursor = start;
+        // Slots are whole seconds: a cursor with a fraction would carry it into every answer.
+        let mut cursor = start.with_nanosecond(0).unwrap_or(start);
         let mut inclusive = true;
         let mut found = Vec::with_capacity(2);
         while let Some(n) = self.next_naive(cursor, inclusive) {

@@ -232,7 +232,7 @@ impl ObjectStore for CountingStore {
             .list(prefix)
             .inspect(move |item| {
                 if item.is_ok() {
-                    if seen > 0 && seen % LIST_PAGE_SIZE == 0 {
+                    if seen > 0 && seen.is_multiple_of(LIST_PAGE_SIZE) {
                         count(&counts, CountedOp::List);
                     }
                     seen += 1;

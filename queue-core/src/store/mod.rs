@@ -189,10 +189,15 @@ impl Bucket {
                 ))
             }
             Err(e) => {
+                let message = e.to_string();
                 let err = Error::store("probe", &self.description, e);
                 Err(Error::new(
                     err.kind(),
-                    format!("cannot reach store={}: {}", self.description, err.message()),
+                    format!(
+                        "cannot reach store={}: {} ({message})",
+                        self.description,
+                        err.message()
+                    ),
                 ))
             }
         }
@@ -218,6 +223,21 @@ impl Bucket {
     /// Write `name`, replacing whatever is there.
     pub async fn put(&self, name: &str, bytes: Vec<u8>) -> Result<()> {
         let opts = self.options(PutMode::Overwrite);
+        self.store
+            .put_opts(&self.path(name), PutPayload::from(bytes), opts)
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::store("put", name, e))
+    }
+
+    /// Write a non-JSON object (an attachment), replacing whatever is there, with its
+    /// Content-Type where the backend keeps one.
+    pub async fn put_file(&self, name: &str, bytes: Vec<u8>, content_type: &str) -> Result<()> {
+        let mut opts = self.options(PutMode::Overwrite);
+        if self.content_type {
+            opts.attributes
+                .insert(Attribute::ContentType, content_type.to_string().into());
+        }
         self.store
             .put_opts(&self.path(name), PutPayload::from(bytes), opts)
             .await
