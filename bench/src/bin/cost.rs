@@ -1,0 +1,229 @@
+//! The cost model: a simulated month of today's workload on an injected clock, every store
+//! operation counted by GCS class, and the bill — for the default cadences and for each knob
+//! turned on its own. One JSON document on stdout. See docs/cost.md.
+//!
+//! ```text
+//! cargo run --release -p bench --bin cost -- [--days 30] [--no-knobs]
+//! ```
+
+use std::time::{Duration, Instant};
+
+use bench::BenchResult;
+use bench::sim::bill::Prices;
+use bench::sim::{Knobs, Scenario, run};
+use clap::Parser;
+
+#[derive(Debug, Parser)]
+#[command(about = "A simulated month of today's workload and its GCS operations bill")]
+struct Args {
+    /// Days to simulate.
+    #[arg(long, default_value_t = 30)]
+    days: u32,
+    /// Only the default cadences (skip the knob table).
+    #[arg(long)]
+    no_knobs: bool,
+}
+
+/// One knob turned: (knob, value, the knobs).
+fn variants() -> Vec<(&'static str, &'static str, Knobs)> {
+    let d = Knobs::default();
+    let secs = Duration::from_secs;
+    let min = |m: u64| Duration::from_secs(m * 60);
+    vec![
+        (
+            "idle poll",
+            "10s",
+            Knobs {
+                idle_poll: secs(10),
+                ..d.clone()
+            },
+        ),
+        (
+            "idle poll",
+            "60s",
+            Knobs {
+                idle_poll: secs(60),
+                ..d.clone()
+            },
+        ),
+        (
+            "idle poll",
+            "2m",
+            Knobs {
+                idle_poll: min(2),
+                ..d.clone()
+            },
+        ),
+        (
+            "idle poll",
+            "5m",
+            Knobs {
+                idle_poll: min(5),
+                ..d.clone()
+            },
+        ),
+        (
+            "presence cadence",
+            "5m",
+            Knobs {
+                presence_every: min(5),
+                ..d.clone()
+            },
+        ),
+        (
+            "presence cadence",
+            "60m",
+            Knobs {
+                presence_every: min(60),
+                ..d.clone()
+            },
+        ),
+        (
+            "lease TTL",
+            "2m",
+            Knobs {
+                lease_ttl: min(2),
+                ..d.clone()
+            },
+        ),
+        (
+            "lease TTL",
+            "15m",
+            Knobs {
+                lease_ttl: min(15),
+                ..d.clone()
+            },
+        ),
+        (
+            "reclaim interval",
+            "15m",
+            Knobs {
+                reclaim_every: min(15),
+                ..d.clone()
+            },
+        ),
+        (
+            "reclaim interval",
+            "6h",
+            Knobs {
+                reclaim_every: min(360),
+                ..d.clone()
+            },
+        ),
+        (
+            "safety-net listing",
+            "10m",
+            Knobs {
+                list_every: min(10),
+                ..d.clone()
+            },
+        ),
+        (
+            "safety-net listing",
+            "2h",
+            Knobs {
+                list_every: min(120),
+                ..d.clone()
+            },
+        ),
+        (
+            "schedule refresh",
+            "1m",
+            Knobs {
+                schedule_refresh: min(1),
+                ..d.clone()
+            },
+        ),
+        (
+            "schedule refresh",
+            "30m",
+            Knobs {
+                schedule_refresh: min(30),
+                ..d.clone()
+            },
+        ),
+    ]
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> BenchResult<()> {
+    let args = Args::parse();
+    let prices = Prices::default();
+    let scenario = Scenario {
+        days: args.days,
+        ..Scenario::month()
+    };
+    let t = Instant::now();
+    let base = run(&scenario).await?;
+    eprintln!(
+        "cost: simulated {} days in {:.1}s",
+        args.days,
+        t.elapsed().as_secs_f64()
+    );
+    let bill = prices.bill(base.class_a, base.class_b);
+
+    let mut knobs = Vec::new();
+    if !args.no_knobs {
+        for (knob, value, k) in variants() {
+            let r = run(&Scenario {
+                knobs: k,
+                ..scenario.clone()
+            })
+            .await?;
+            let b = prices.bill(r.class_a, r.class_b);
+            eprintln!(
+                "cost: {knob} = {value}: A={} B={} ${}",
+                r.class_a, r.class_b, b.total_usd
+            );
+            knobs.push(serde_json::json!({
+                "knob": knob, "value": value,
+                "class_a": r.class_a, "class_b": r.class_b, "bill": b,
+            }));
+        }
+    }
+    // What each routine schedule costs: the month without it, compared.
+    let mut schedules = Vec::new();
+    if !args.no_knobs {
+        for schedule in &scenario.schedules {
+            let without = Scenario {
+                schedules: scenario
+                    .schedules
+                    .iter()
+                    .filter(|s| s.name != schedule.name)
+                    .cloned()
+                    .collect(),
+                ..scenario.clone()
+            };
+            let r = run(&without).await?;
+            let b = prices.bill(r.class_a, r.class_b);
+            schedules.push(serde_json::json!({
+                "schedule": schedule.name,
+                "timing": schedule.spec.to_string(),
+                "tasks": base.tasks.scheduled - r.tasks.scheduled,
+                "class_a": base.class_a - r.class_a,
+                "class_b": base.class_b - r.class_b,
+                "usd_saved_without_it": ((bill.total_usd - b.total_usd) * 10_000.0).round() / 10_000.0,
+            }));
+        }
+    }
+    let fmt = |d: Duration| humantime::format_duration(d).to_string();
+    let k = &scenario.knobs;
+    let report = serde_json::json!({
+        "days": args.days,
+        "start": scenario.start,
+        "workload": scenario.workload,
+        "defaults": {
+            "idle_poll": fmt(k.idle_poll), "busy_poll": fmt(k.busy_poll),
+            "list_every": fmt(k.list_every), "reclaim_every": fmt(k.reclaim_every),
+            "presence_every": fmt(k.presence_every), "lease_ttl": fmt(k.lease_ttl),
+            "schedule_refresh": fmt(k.schedule_refresh),
+        },
+        "prices": prices,
+        "month": base,
+        "bill": bill,
+        "knobs": knobs,
+        "schedules": schedules,
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
