@@ -50,17 +50,14 @@ pub struct CloudCadence {
 }
 
 impl CloudCadence {
-    /// Class A operations per idle hour with this cadence (the scheduler's only if it runs).
+    /// Class A operations per idle hour with this cadence. The scheduler's refresh is a read
+    /// of the change marker (Class B); it lists only when schedules changed, and once a day.
     pub fn class_a_per_hour(&self, scheduler: bool) -> f64 {
         let per_hour = |d: Duration| 3600.0 / d.as_secs_f64().max(1.0);
         per_hour(self.presence_every)
             + per_hour(self.list_every)
             + per_hour(self.reclaim_every)
-            + if scheduler {
-                per_hour(self.schedule_refresh)
-            } else {
-                0.0
-            }
+            + if scheduler { 1.0 / 24.0 } else { 0.0 }
     }
 }
 
@@ -80,7 +77,7 @@ impl Defaults {
                 presence_every: Duration::from_secs(20 * 60),
                 list_every: Duration::from_secs(30 * 60),
                 reclaim_every: Duration::from_secs(60 * 60),
-                schedule_refresh: Duration::from_secs(10 * 60),
+                schedule_refresh: Duration::from_secs(5 * 60),
             },
         }
     }
@@ -94,13 +91,13 @@ impl Defaults {
             concurrency: 1,
             scheduler: true,
             runtime_threads: 1,
-            // 2 presence + 1 listing + 1 reclaim + 2 schedule refreshes = 6 Class A an idle
-            // hour, the scheduler included (the VM runs all month).
+            // 2 presence + 1 listing + 1 reclaim = 4 Class A an idle hour (the VM runs all
+            // month); the scheduler adds 12 Class B reads an hour and a daily listing.
             cloud: CloudCadence {
                 presence_every: Duration::from_secs(30 * 60),
                 list_every: Duration::from_secs(60 * 60),
                 reclaim_every: Duration::from_secs(60 * 60),
-                schedule_refresh: Duration::from_secs(30 * 60),
+                schedule_refresh: Duration::from_secs(5 * 60),
             },
         }
     }
@@ -196,8 +193,9 @@ pub struct Cli {
     #[arg(long, env = "QUEUE_SCHEDULES", value_name = "FILE")]
     pub schedules: Option<PathBuf>,
 
-    /// How often the scheduler re-reads the schedule list (one Class A listing); a schedule
-    /// added with queuectl starts firing within this time.
+    /// How often the scheduler checks for changed schedules (one Class B read of
+    /// schedules/_changed.json; it lists only when that changed); a schedule added with
+    /// queuectl starts firing within this time.
     #[arg(long, env = "QUEUE_SCHEDULE_REFRESH", value_name = "DUR", value_parser = parse_duration)]
     pub schedule_refresh: Option<Duration>,
 
@@ -471,7 +469,7 @@ mod tests {
         assert_eq!(cloud.presence_every, Duration::from_secs(1200));
         let cloud = parse(&Defaults::light(), &["--store", "s3://my-bucket"]);
         assert_eq!(cloud.presence_every, Duration::from_secs(1800));
-        assert_eq!(cloud.schedule_refresh, Duration::from_secs(1800));
+        assert_eq!(cloud.schedule_refresh, Duration::from_secs(300));
         let local = parse(
             &Defaults::light(),
             &["--store", "/tmp/q", "--lease-ttl", "3s"],
