@@ -20,9 +20,8 @@ use std::collections::{BTreeSet, VecDeque};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use queue_core::store::ObjectInfo;
 use queue_core::wake::WakeWatcher;
-use queue_core::{ClaimedTask, Class, Queue, TaskState, names};
+use queue_core::{ClaimedTask, Class, Queue};
 use serde::{Deserialize, Serialize};
 
 /// Discovery cadence. Costs per idle hour are in docs/workers.md.
@@ -192,7 +191,7 @@ impl Discovery {
             if reason.is_none() && !woken {
                 break;
             }
-            let scan = scan_pending(queue, self.class, now).await?;
+            let scan = queue.scan_pending(self.class).await?;
             self.stats.listings += 1;
             listed = true;
             tracing::debug!(
@@ -276,58 +275,6 @@ impl Discovery {
             Err(e) => tracing::warn!(class = %self.class, error = %e, "reclaim pass failed"),
         }
     }
-}
-
-/// What one listing of pending found.
-#[derive(Debug, Clone, Default)]
-pub struct Scan {
-    /// Due names, oldest first (at most `claim_batch`).
-    pub due: Vec<ObjectInfo>,
-    /// When the first task not yet due falls due.
-    pub next_due: Option<DateTime<Utc>>,
-}
-
-/// List the due head of `{class}/pending/`, and learn when the next future task falls due
-/// (so a delayed or backed-off task is picked up on time without polling). Names that do not
-/// parse are quarantined, as `Queue::due_candidates` does.
-pub async fn scan_pending(
-    queue: &Queue,
-    class: Class,
-    now: DateTime<Utc>,
-) -> queue_core::Result<Scan> {
-    let prefix = names::state_prefix(class, TaskState::Pending);
-    let limit = queue.settings().claim_batch.max(1);
-    let mut next_due = None;
-    let mut junk = Vec::new();
-    let mut count = 0;
-    let mut due = queue
-        .bucket()
-        .list_until(
-            &prefix,
-            |info: &ObjectInfo| match names::parse_pending_file(&info.name[prefix.len()..]) {
-                Ok(p) if p.due > now => {
-                    next_due = Some(p.due);
-                    false
-                }
-                Ok(_) => {
-                    count += 1;
-                    count <= limit
-                }
-                Err(_) => {
-                    junk.push(info.name.clone());
-                    true
-                }
-            },
-        )
-        .await?;
-    due.retain(|info| !junk.contains(&info.name));
-    for name in junk {
-        let reason = format!("object name is not {{due}}_{{id}}.json: name={name}");
-        if let Err(e) = queue.quarantine(&name, &reason).await {
-            tracing::warn!(object = %name, error = %e, "could not quarantine a malformed pending name");
-        }
-    }
-    Ok(Scan { due, next_due })
 }
 
 fn to_chrono(d: Duration) -> chrono::Duration {

@@ -9,6 +9,15 @@ use crate::names;
 use crate::store::{Created, ObjectInfo};
 use crate::task::{Attempt, Class, Envelope, SCHEMA_VERSION, TaskState};
 
+/// What one scan of `{class}/pending/` found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PendingScan {
+    /// Due names, oldest first (at most `claim_batch`).
+    pub due: Vec<ObjectInfo>,
+    /// When the first task not yet due falls due (if the scan reached one).
+    pub next_due: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// A task this worker holds the lease on.
 #[derive(Debug, Clone)]
 pub struct ClaimedTask {
@@ -32,17 +41,29 @@ impl Queue {
     /// Workers cache it and claim from it until it runs dry, so a busy worker does not list
     /// once per task.
     pub async fn due_candidates(&self, class: Class) -> Result<Vec<ObjectInfo>> {
+        Ok(self.scan_pending(class).await?.due)
+    }
+
+    /// One listing of `{class}/pending/` that stops at the first name not yet due: the due
+    /// head (up to `claim_batch` names) and when the next waiting task falls due, so a worker
+    /// picks up a delayed or backed-off task on time without polling. Names that do not parse
+    /// are quarantined.
+    pub async fn scan_pending(&self, class: Class) -> Result<PendingScan> {
         let now = self.now();
         let prefix = names::state_prefix(class, TaskState::Pending);
         let limit = self.settings.claim_batch.max(1);
         let mut count = 0;
+        let mut next_due = None;
         let mut junk = Vec::new();
-        let mut listed = self
+        let mut due = self
             .bucket
             .list_until(&prefix, &mut |info: &ObjectInfo| {
                 let file = &info.name[prefix.len()..];
                 match names::parse_pending_file(file) {
-                    Ok(p) if p.due > now => false,
+                    Ok(p) if p.due > now => {
+                        next_due = Some(p.due);
+                        false
+                    }
                     Ok(_) => {
                         count += 1;
                         count <= limit
@@ -54,14 +75,14 @@ impl Queue {
                 }
             })
             .await?;
-        listed.retain(|info| !junk.contains(&info.name));
+        due.retain(|info| !junk.contains(&info.name));
         for name in junk {
             let reason = format!("object name is not {{due}}_{{id}}.json: name={name}");
             if let Err(e) = self.quarantine(&name, &reason).await {
                 tracing::warn!(error = %e, object = %name, "could not quarantine a malformed pending name");
             }
         }
-        Ok(listed)
+        Ok(PendingScan { due, next_due })
     }
 
     /// Claim the first of `candidates` that can still be claimed. Candidates another worker
@@ -183,7 +204,7 @@ impl Queue {
 
     /// Whether the task already reached done/ or failed/ at an epoch at or after this copy's
     /// (a copy newer than its terminal object is a replay in progress, not stale).
-    async fn finished_after(&self, envelope: &Envelope) -> Result<bool> {
+    pub(super) async fn finished_after(&self, envelope: &Envelope) -> Result<bool> {
         for state in [TaskState::Done, TaskState::Failed] {
             let name = names::terminal(envelope.class, state, envelope.id);
             let Some(object) = self.bucket.get(&name).await? else {

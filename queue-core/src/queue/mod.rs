@@ -29,7 +29,7 @@ use crate::store::Bucket;
 use crate::task::{Class, TaskId};
 
 pub use self::admin::{CancelOutcome, ReplayFilter};
-pub use self::claim::ClaimedTask;
+pub use self::claim::{ClaimedTask, PendingScan};
 pub use self::enqueue::{EnqueueRequest, Enqueued, MAX_PAYLOAD_BYTES};
 pub use self::lease::{Completion, Lease};
 pub use self::reclaim::ReclaimReport;
