@@ -56,14 +56,18 @@ async fn local() -> (Bucket, tempfile::TempDir) {
 
 async fn s3() -> (Bucket, ()) {
     let moto = testkit::moto::MotoServer::shared();
-    let env = StoreEnv { vars: moto.store_env().into_iter().collect() };
+    let env = StoreEnv {
+        vars: moto.store_env().into_iter().collect(),
+    };
     let url = format!("s3://{}/conformance", moto.new_bucket());
     (Bucket::open(&url, &env).await.unwrap(), ())
 }
 
 async fn gcs() -> (Bucket, testkit::gcs::GcsTestServer) {
     let server = testkit::gcs::GcsTestServer::start().await;
-    let env = StoreEnv { vars: server.store_env().into_iter().collect() };
+    let env = StoreEnv {
+        vars: server.store_env().into_iter().collect(),
+    };
     let url = format!("gs://{}/conformance", server.new_bucket());
     (Bucket::open(&url, &env).await.unwrap(), server)
 }
@@ -77,17 +81,33 @@ backend!(gcs, crate::gcs());
 #[tokio::test]
 async fn a_missing_bucket_is_a_clear_error() {
     let gcs = testkit::gcs::GcsTestServer::start().await;
-    let env = StoreEnv { vars: gcs.store_env().into_iter().collect() };
+    let env = StoreEnv {
+        vars: gcs.store_env().into_iter().collect(),
+    };
     let err = Bucket::open("gs://no-such-bucket", &env).await.unwrap_err();
     assert_eq!(err.kind(), queue_core::ErrorKind::NotFound, "{err}");
-    assert!(err.to_string().contains("gs://no-such-bucket does not exist"), "{err}");
-
-    let moto = testkit::moto::MotoServer::shared();
-    let env = StoreEnv { vars: moto.store_env().into_iter().collect() };
-    let err = Bucket::open("s3://no-such-bucket-here", &env).await.unwrap_err();
     assert!(
-        matches!(err.kind(), queue_core::ErrorKind::NotFound | queue_core::ErrorKind::Unavailable),
+        err.to_string()
+            .contains("gs://no-such-bucket does not exist"),
         "{err}"
     );
-    assert!(err.to_string().contains("s3://no-such-bucket-here"), "{err}");
+
+    let moto = testkit::moto::MotoServer::shared();
+    let env = StoreEnv {
+        vars: moto.store_env().into_iter().collect(),
+    };
+    let err = Bucket::open("s3://no-such-bucket-here", &env)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            queue_core::ErrorKind::NotFound | queue_core::ErrorKind::Unavailable
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("s3://no-such-bucket-here"),
+        "{err}"
+    );
 }

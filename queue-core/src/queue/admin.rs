@@ -5,7 +5,6 @@ use super::Queue;
 use super::lease::close_attempt;
 use crate::error::{Error, ErrorKind, Result};
 use crate::inspect::{Found, Location};
-use crate::names;
 use crate::task::{AttemptOutcome, Class, Envelope, TaskId, TaskState};
 
 /// What [`Queue::cancel`] did.
@@ -101,17 +100,36 @@ impl Queue {
         let mut env = found.envelope.clone();
         env.attempt = 0;
         env.failure = None;
-        env.due_at = now;
-        // One past the failed copy's epoch: a claim compares the two to tell a replay in
-        // progress from a stale copy of a finished task.
-        env.epoch += 1;
         env.labels.insert("replayed_at".into(), now.to_rfc3339());
-        self.bucket
-            .put(&names::pending(env.class, now, id), env.to_json())
-            .await?;
+        // A transition of the lease chain like any other: create record `failed epoch + 1`
+        // (closed, next = pending, due now), then write the pending copy at that epoch. The
+        // record keeps the old fence from being the chain's head, so a reclaim pass does not
+        // "roll forward" the failed/ object this replay removes, and two replays race on one
+        // create. A claim compares the copy's epoch with the failed object's to tell this
+        // replay from a stale copy.
+        let epoch = env.epoch;
+        let done = match self
+            .close(
+                env.class,
+                id,
+                epoch,
+                "replay",
+                env,
+                TaskState::Pending,
+                Some(now),
+            )
+            .await
+        {
+            Err(e) if e.kind() == ErrorKind::LeaseLost => {
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    format!("task is being replayed already: task={id}"),
+                ));
+            }
+            other => other?,
+        };
         self.bucket.delete(name).await?;
-        self.wake(env.class).await;
-        Ok(env)
+        Ok(done.envelope)
     }
 
     /// The failed tasks a replay with `filter` would touch, oldest first.

@@ -10,7 +10,7 @@ use super::Queue;
 use crate::error::{Error, Result};
 use crate::names;
 use crate::store::Created;
-use crate::task::{Attachment, Class, Envelope, SCHEMA_VERSION, Source, TaskId};
+use crate::task::{Attachment, Class, Envelope, SCHEMA_VERSION, Source, TaskId, TaskState};
 
 /// Largest payload accepted, in bytes of JSON.
 pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
@@ -95,6 +95,15 @@ impl EnqueueRequest {
             return Err(Error::invalid(format!(
                 "bad kind: kind={:?} (use 1-64 letters, digits, '.', '_' or '-')",
                 self.kind
+            )));
+        }
+        if let Some(due) = self.due_at
+            && !(0..=9999).contains(&chrono::Datelike::year(&due))
+        {
+            // pending names carry the due time as `%Y…`: a fifth digit or a sign would make a
+            // name that no claim parses, and the accepted task would be quarantined
+            return Err(Error::invalid(format!(
+                "due time out of range: due_at={due} (years 0000-9999)"
             )));
         }
         if self.max_attempts == Some(0) {
@@ -223,27 +232,44 @@ impl Queue {
         })
     }
 
-    /// Whether the task of a key record exists in any state. Checked in the order a task moves
-    /// (pending, running, done/failed), so a task moving while we look is still seen.
+    /// Whether the task of a key record exists in any state. The cheap looks first: where the
+    /// first enqueuer wrote it, its lease chain, its done/failed object. Checked in the order a
+    /// task moves, so a task moving while we look is still seen.
+    ///
+    /// Not found there, it may still wait in pending under another due time: a replay writes
+    /// a new pending copy (due now) and deletes `failed/`, and once the chain was collected
+    /// nothing else points at it. Writing the key record's envelope then would add a stale
+    /// copy at epoch 0 that nothing can tell from a fresh task, and the task would run twice.
+    /// So list pending for the id (a listing, but only on this rare path), then look at the
+    /// chain again, in case the replayed copy was claimed meanwhile.
     async fn task_exists(&self, env: &Envelope) -> Result<bool> {
         let (class, id) = (env.class, env.id);
         if self
             .bucket
             .exists(&names::pending(class, env.due_at, id))
             .await?
+            || self.chain_exists(class, id).await?
+            || self.bucket.exists(&names::done(class, id)).await?
+            || self.bucket.exists(&names::failed(class, id)).await?
         {
             return Ok(true);
         }
-        if !self
+        let suffix = format!("_{id}.json");
+        let waiting = self
+            .bucket
+            .list(&names::state_prefix(class, TaskState::Pending))
+            .await?
+            .iter()
+            .any(|o| o.name.ends_with(&suffix));
+        Ok(waiting || self.chain_exists(class, id).await?)
+    }
+
+    async fn chain_exists(&self, class: Class, id: TaskId) -> Result<bool> {
+        Ok(!self
             .bucket
             .list(&names::running_dir(class, id))
             .await?
-            .is_empty()
-        {
-            return Ok(true);
-        }
-        Ok(self.bucket.exists(&names::done(class, id)).await?
-            || self.bucket.exists(&names::failed(class, id)).await?)
+            .is_empty())
     }
 
     /// Touch `{class}/wake.json` so idle workers (which poll it with a cheap GET) look for

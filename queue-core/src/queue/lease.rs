@@ -75,6 +75,10 @@ impl Queue {
                 record.to_json(),
             )
             .await?;
+        // The write counts only if it landed before the old deadline: a reclaimer that read
+        // the old record can take over only after that deadline (plus the skew), so a write
+        // that landed later may have come after a takeover (a laptop asleep mid-request).
+        check_deadline(lease, self.now(), "the renewal landed")?;
         lease.deadline = expires_at;
         Ok(())
     }
@@ -209,12 +213,40 @@ impl Queue {
                 "epoch was already ended by someone else: task={id} epoch={epoch}; nothing committed"
             )));
         }
+        if self.superseded(&record).await? {
+            // Our create landed on a name the chain had already deleted: this writer stalled
+            // between its checks and its write (a laptop asleep mid-request, a client retrying
+            // for minutes) while the task was taken over and finished elsewhere. Undo.
+            self.bucket.delete(&name).await?;
+            return Err(Error::lease_lost(format!(
+                "the task finished elsewhere while this commit was in flight: task={id} epoch={epoch}; nothing committed"
+            )));
+        }
         self.apply(&record).await?;
         Ok(Completion {
             state: next,
             due_at: due,
             envelope: env,
         })
+    }
+
+    /// Whether the task already finished at `record`'s epoch or later by another write than
+    /// this record's (a terminal object equal to the record's envelope is this record, rolled
+    /// forward). Two reads (Class B); they keep a stalled writer from committing twice.
+    async fn superseded(&self, record: &LeaseRecord) -> Result<bool> {
+        let env = &record.envelope;
+        for state in [TaskState::Done, TaskState::Failed] {
+            let name = names::terminal(env.class, state, env.id);
+            let Some(object) = self.bucket.get(&name).await? else {
+                continue;
+            };
+            match Envelope::from_json(&object.bytes) {
+                Ok(t) if t.epoch < record.epoch => {}
+                Ok(t) if record.next == Some(state) && t == *env => {}
+                _ => return Ok(true),
+            }
+        }
+        Ok(false)
     }
 
     /// Perform the move a closed record decided: write the envelope to `next`, and for a

@@ -81,6 +81,14 @@ impl Queue {
                 if now <= expires + self.skew() {
                     return Ok(None);
                 }
+                if self.finished_after(&record.envelope).await? {
+                    // A leftover of a chain that has moved on: a stale claim whose undo was cut
+                    // short, or a late renewal that landed after the chain was collected. The
+                    // task finished at a later epoch; taking over would run it again.
+                    let env = &record.envelope;
+                    self.delete_chain(env.class, env.id, record.epoch).await?;
+                    return Ok(Some(Fixed::Collected));
+                }
                 let mut env = record.envelope.clone();
                 let error = format!(
                     "lease expired: worker {} stopped renewing (lease ran out at {expires})",
@@ -133,21 +141,43 @@ impl Queue {
                         {
                             return Ok(None); // a retry waiting for its due time
                         }
+                        if self.finished_after(env).await? {
+                            // a leftover record of a task that finished since: writing its
+                            // pending copy again would resurrect a finished task
+                            self.delete_chain(env.class, env.id, record.epoch).await?;
+                            return Ok(Some(Fixed::Collected));
+                        }
                         tracing::info!(task = %env.id, "rolling forward a retry whose writer stopped");
                         self.apply(&record).await?;
                         Ok(Some(Fixed::RolledForward))
                     }
                     Some(state @ (TaskState::Done | TaskState::Failed)) => {
-                        let terminal = names::terminal(env.class, state, env.id);
-                        let rolled = if self.bucket.exists(&terminal).await? {
+                        // Finished at this epoch or later (this record rolled forward before,
+                        // or a stale record whose task finished otherwise): nothing to write.
+                        let rolled = if self.finished_after(env).await? {
                             false
                         } else {
                             tracing::info!(task = %env.id, ?state, "rolling forward a commit whose writer stopped");
                             self.apply(&record).await?;
                             true
                         };
+                        if state == TaskState::Done
+                            && self.bucket.exists(&names::done(env.class, env.id)).await?
+                        {
+                            // finish the commit's cleanup: a replayed task's old failed/ object,
+                            // which a commit cut short after writing done/ leaves behind
+                            self.bucket
+                                .delete(&names::failed(env.class, env.id))
+                                .await?;
+                        }
                         // The fence has served: any holder's own deadline has passed by now.
-                        self.delete_chain(env.class, env.id, record.epoch).await?;
+                        // Older records first and the fence last: a pass cut short must leave
+                        // the fence as the chain's head. Deleting it first exposed an older
+                        // closed record (next = pending) as the head, which a later pass then
+                        // "rolled forward" into a pending copy of this finished task.
+                        self.delete_chain(env.class, env.id, record.epoch - 1)
+                            .await?;
+                        self.bucket.delete(name).await?;
                         Ok(rolled
                             .then_some(Fixed::RolledForward)
                             .or(Some(Fixed::Collected)))
