@@ -200,7 +200,10 @@ pub async fn create(
     if let Some(delay) = req.delay {
         let delay = chrono::Duration::from_std(delay)
             .map_err(|_| ApiError::invalid_field("delay", "too long"))?;
-        er = er.due_at(now + delay);
+        let due = now
+            .checked_add_signed(delay)
+            .ok_or_else(|| ApiError::invalid_field("delay", "too long"))?;
+        er = er.due_at(due);
     }
     if let Some(key) = req.idempotency_key {
         er = er.key(key);
