@@ -202,6 +202,10 @@ impl Discovery {
                 "listed pending"
             );
             self.candidates = scan.due.into_iter().map(|i| i.name).collect();
+            // Workers that listed the same due head would all race for its first name; each
+            // starts at its own point of the batch instead (every name in it is due).
+            let start = spread(&self.worker, self.candidates.len());
+            self.candidates.rotate_left(start);
             self.next_due = scan.next_due;
             self.last_list = Some(now);
             self.list_at = None;
@@ -275,6 +279,18 @@ impl Discovery {
             Err(e) => tracing::warn!(class = %self.class, error = %e, "reclaim pass failed"),
         }
     }
+}
+
+/// Where in a batch of `len` due names `worker` starts claiming: fixed per worker, spread
+/// across workers.
+fn spread(worker: &str, len: usize) -> usize {
+    use std::hash::{Hash, Hasher};
+    if len < 2 {
+        return 0;
+    }
+    let mut h = std::hash::DefaultHasher::new();
+    worker.hash(&mut h);
+    (h.finish() % len as u64) as usize
 }
 
 fn to_chrono(d: Duration) -> chrono::Duration {
