@@ -95,6 +95,14 @@ def throughput(system, tasks, timeout):
     }
 
 
+def signal_if_alive(pid, sig):
+    """Send sig to pid unless it is gone (an RQ work horse exits after its job)."""
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
 def drain(system, tasks, timeout):
     """Pause the workers, enqueue `tasks`, resume them; tasks/s from resume to the last done."""
     start_count = system.done_count()
@@ -102,14 +110,14 @@ def drain(system, tasks, timeout):
     for pid in system.pids():
         pids += [pid] + children(pid)
     for pid in pids:
-        os.kill(pid, signal.SIGSTOP)
+        signal_if_alive(pid, signal.SIGSTOP)
     try:
         for _ in range(tasks):
             system.enqueue()
     finally:
         t0 = time.monotonic()
         for pid in pids:
-            os.kill(pid, signal.SIGCONT)
+            signal_if_alive(pid, signal.SIGCONT)
     t1 = wait_until(lambda: system.done_count() - start_count >= tasks, timeout, every=0.002)
     return {"tasks": tasks, "seconds": round(t1 - t0, 4), "tasks_per_s": round(tasks / (t1 - t0), 1)}
 

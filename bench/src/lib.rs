@@ -21,6 +21,7 @@ pub mod done_watch;
 pub mod fleet;
 pub mod ops;
 pub mod process;
+pub mod report;
 pub mod rss;
 pub mod sim;
 pub mod stats;

@@ -12,6 +12,7 @@ use bench::BenchResult;
 use bench::sim::bill::Prices;
 use bench::sim::{Knobs, Scenario, run};
 use clap::Parser;
+use queue_worker::config::CloudCadence;
 
 #[derive(Debug, Parser)]
 #[command(about = "A simulated month of today's workload and its GCS operations bill")]
@@ -26,7 +27,7 @@ struct Args {
 
 /// One knob turned: (knob, value, the knobs).
 fn variants() -> Vec<(&'static str, &'static str, Knobs)> {
-    let d = Knobs::default();
+    let d = Knobs::default;
     let secs = Duration::from_secs;
     let min = |m: u64| Duration::from_secs(m * 60);
     vec![
@@ -35,7 +36,7 @@ fn variants() -> Vec<(&'static str, &'static str, Knobs)> {
             "10s",
             Knobs {
                 idle_poll: secs(10),
-                ..d.clone()
+                ..d()
             },
         ),
         (
@@ -43,7 +44,7 @@ fn variants() -> Vec<(&'static str, &'static str, Knobs)> {
             "60s",
             Knobs {
                 idle_poll: secs(60),
-                ..d.clone()
+                ..d()
             },
         ),
         (
@@ -51,7 +52,7 @@ fn variants() -> Vec<(&'static str, &'static str, Knobs)> {
             "2m",
             Knobs {
                 idle_poll: min(2),
-                ..d.clone()
+                ..d()
             },
         ),
         (
@@ -59,31 +60,25 @@ fn variants() -> Vec<(&'static str, &'static str, Knobs)> {
             "5m",
             Knobs {
                 idle_poll: min(5),
-                ..d.clone()
+                ..d()
             },
         ),
         (
             "presence cadence",
             "5m",
-            Knobs {
-                presence_every: min(5),
-                ..d.clone()
-            },
+            d().both(|c| c.presence_every = min(5)),
         ),
         (
             "presence cadence",
             "60m",
-            Knobs {
-                presence_every: min(60),
-                ..d.clone()
-            },
+            d().both(|c| c.presence_every = min(60)),
         ),
         (
             "lease TTL",
             "2m",
             Knobs {
                 lease_ttl: min(2),
-                ..d.clone()
+                ..d()
             },
         ),
         (
@@ -91,56 +86,38 @@ fn variants() -> Vec<(&'static str, &'static str, Knobs)> {
             "15m",
             Knobs {
                 lease_ttl: min(15),
-                ..d.clone()
+                ..d()
             },
         ),
         (
             "reclaim interval",
             "15m",
-            Knobs {
-                reclaim_every: min(15),
-                ..d.clone()
-            },
+            d().both(|c| c.reclaim_every = min(15)),
         ),
         (
             "reclaim interval",
             "6h",
-            Knobs {
-                reclaim_every: min(360),
-                ..d.clone()
-            },
+            d().both(|c| c.reclaim_every = min(360)),
         ),
         (
             "safety-net listing",
             "10m",
-            Knobs {
-                list_every: min(10),
-                ..d.clone()
-            },
+            d().both(|c| c.list_every = min(10)),
         ),
         (
             "safety-net listing",
             "2h",
-            Knobs {
-                list_every: min(120),
-                ..d.clone()
-            },
+            d().both(|c| c.list_every = min(120)),
         ),
         (
             "schedule refresh",
             "1m",
-            Knobs {
-                schedule_refresh: min(1),
-                ..d.clone()
-            },
+            d().both(|c| c.schedule_refresh = min(1)),
         ),
         (
             "schedule refresh",
-            "30m",
-            Knobs {
-                schedule_refresh: min(30),
-                ..d.clone()
-            },
+            "2h",
+            d().both(|c| c.schedule_refresh = min(120)),
         ),
     ]
 }
@@ -200,13 +177,19 @@ async fn main() -> BenchResult<()> {
                 "schedule": schedule.name,
                 "timing": schedule.spec.to_string(),
                 "tasks": base.tasks.scheduled - r.tasks.scheduled,
-                "class_a": base.class_a - r.class_a,
-                "class_b": base.class_b - r.class_b,
+                "class_a": base.class_a as i64 - r.class_a as i64,
+                "class_b": base.class_b as i64 - r.class_b as i64,
                 "usd_saved_without_it": ((bill.total_usd - b.total_usd) * 10_000.0).round() / 10_000.0,
             }));
         }
     }
     let fmt = |d: Duration| humantime::format_duration(d).to_string();
+    let cadence = |c: &CloudCadence| {
+        serde_json::json!({
+            "presence_every": fmt(c.presence_every), "list_every": fmt(c.list_every),
+            "reclaim_every": fmt(c.reclaim_every), "schedule_refresh": fmt(c.schedule_refresh),
+        })
+    };
     let k = &scenario.knobs;
     let report = serde_json::json!({
         "days": args.days,
@@ -214,9 +197,8 @@ async fn main() -> BenchResult<()> {
         "workload": scenario.workload,
         "defaults": {
             "idle_poll": fmt(k.idle_poll), "busy_poll": fmt(k.busy_poll),
-            "list_every": fmt(k.list_every), "reclaim_every": fmt(k.reclaim_every),
-            "presence_every": fmt(k.presence_every), "lease_ttl": fmt(k.lease_ttl),
-            "schedule_refresh": fmt(k.schedule_refresh),
+            "lease_ttl": fmt(k.lease_ttl),
+            "light": cadence(&k.light), "heavy": cadence(&k.heavy),
         },
         "prices": prices,
         "month": base,

@@ -14,6 +14,7 @@ use bench::sim::workload::Workload;
 use bench::sim::{Scenario, run};
 use clap::Parser;
 use queue_worker::DiscoverySettings;
+use queue_worker::config::Defaults;
 
 #[derive(Debug, Parser)]
 #[command(about = "Class A/B operations per step, per task and per idle hour")]
@@ -27,7 +28,13 @@ struct Args {
 async fn main() -> BenchResult<()> {
     let args = Args::parse();
     let steps = step_costs().await?;
-    let cloud = DiscoverySettings::cloud();
+    // worker-light's cadence on gs:// (the worker that runs most tasks).
+    let light = Defaults::light().cloud;
+    let cloud = DiscoverySettings {
+        list_every: light.list_every,
+        reclaim_every: light.reclaim_every,
+        ..DiscoverySettings::cloud()
+    };
     let per_task = vec![
         per_task(
             48,
@@ -69,7 +76,7 @@ async fn main() -> BenchResult<()> {
     };
     let report = serde_json::json!({
         "store": "in-memory, counted by CountingStore; clock injected (ManualClock)",
-        "discovery": {
+        "per_task_discovery": {
             "busy_poll": humantime::format_duration(cloud.busy_poll).to_string(),
             "idle_poll": humantime::format_duration(cloud.idle_poll).to_string(),
             "list_every": humantime::format_duration(cloud.list_every).to_string(),

@@ -26,6 +26,7 @@ use queue_core::schedule::{Schedule, ScheduleStore, Scheduler, SchedulerSettings
 use queue_core::store::counting::{CountingStore, OpCounts};
 use queue_core::{Bucket, Class, EnqueueRequest, ManualClock, Queue, Settings, presence};
 use queue_worker::DiscoverySettings;
+use queue_worker::config::{CloudCadence, Defaults};
 use serde::Serialize;
 use serde_json::json;
 
@@ -38,23 +39,20 @@ use crate::BenchResult;
 /// The six routine schedules of today, as the workers load them.
 pub const SCHEDULES_TOML: &str = include_str!("../../../examples/schedules.toml");
 
-/// The cadences that decide the bill: plain data, defaults = what the workers use on `gs://`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The cadences that decide the bill: plain data. The defaults are what the binaries use on
+/// `gs://` (queue-worker's `Defaults::light()` / `Defaults::heavy()` cloud cadences).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Knobs {
     /// Longest wait between two wake-up reads of an idle worker (`--idle-poll`).
     pub idle_poll: StdDuration,
     /// First wake-up read after work (`--busy-poll`).
     pub busy_poll: StdDuration,
-    /// Safety-net listing of pending (`--list-every`).
-    pub list_every: StdDuration,
-    /// Reclaim pass (`--reclaim-every`).
-    pub reclaim_every: StdDuration,
-    /// Presence rewrite (`--presence-every`).
-    pub presence_every: StdDuration,
     /// Lease TTL (`--lease-ttl`); renewals every third of it.
     pub lease_ttl: StdDuration,
-    /// Scheduler's re-read of the schedule list (`--schedule-refresh`).
-    pub schedule_refresh: StdDuration,
+    /// worker-light's presence, safety-net listing, reclaim and schedule-refresh cadences.
+    pub light: CloudCadence,
+    /// worker-heavy's.
+    pub heavy: CloudCadence,
 }
 
 impl Default for Knobs {
@@ -63,22 +61,27 @@ impl Default for Knobs {
         Knobs {
             idle_poll: cloud.idle_poll,
             busy_poll: cloud.busy_poll,
-            list_every: cloud.list_every,
-            reclaim_every: cloud.reclaim_every,
-            presence_every: StdDuration::from_secs(20 * 60),
             lease_ttl: Settings::default().lease_ttl,
-            schedule_refresh: SchedulerSettings::default().refresh_every,
+            light: Defaults::light().cloud,
+            heavy: Defaults::heavy().cloud,
         }
     }
 }
 
 impl Knobs {
-    fn discovery(&self) -> DiscoverySettings {
+    /// These knobs with `change` applied to both workers' cadences.
+    pub fn both(mut self, change: impl Fn(&mut CloudCadence)) -> Self {
+        change(&mut self.light);
+        change(&mut self.heavy);
+        self
+    }
+
+    fn discovery(&self, cadence: &CloudCadence) -> DiscoverySettings {
         DiscoverySettings {
             busy_poll: self.busy_poll.min(self.idle_poll),
             idle_poll: self.idle_poll,
-            list_every: self.list_every,
-            reclaim_every: self.reclaim_every,
+            list_every: cadence.list_every,
+            reclaim_every: cadence.reclaim_every,
         }
     }
 
@@ -214,9 +217,10 @@ pub async fn run(scenario: &Scenario) -> BenchResult<SimReport> {
     let (scheduler_bucket, scheduler_ops) = counted(&shared);
     let scheduler_queue = queue_on(scheduler_bucket, 2);
     let mut workers = Vec::new();
-    for (name, class, slots, seed) in [
-        ("worker-light", Class::Light, 1, 3),
-        ("worker-heavy", Class::Heavy, 4, 4),
+    let knobs = &scenario.knobs;
+    for (name, class, slots, seed, cadence) in [
+        ("worker-light", Class::Light, 1, 3, &knobs.light),
+        ("worker-heavy", Class::Heavy, 4, 4, &knobs.heavy),
     ] {
         let (bucket, ops) = counted(&shared);
         workers.push(SimWorker::new(
@@ -225,8 +229,8 @@ pub async fn run(scenario: &Scenario) -> BenchResult<SimReport> {
             slots,
             queue_on(bucket, seed),
             ops,
-            scenario.knobs.discovery(),
-            scenario.knobs.presence_every,
+            knobs.discovery(cadence),
+            cadence.presence_every,
         ));
     }
 
@@ -253,7 +257,7 @@ pub async fn run(scenario: &Scenario) -> BenchResult<SimReport> {
     let scheduler = Scheduler::new(
         scheduler_queue.clone(),
         SchedulerSettings {
-            refresh_every: scenario.knobs.schedule_refresh,
+            refresh_every: knobs.light.schedule_refresh,
             ..SchedulerSettings::default()
         },
     );
