@@ -90,7 +90,7 @@ print(json.dumps({
     "cores": os.cpu_count(),
     "ram_gib": round(mem_kib / 1024 / 1024, 1),
     "os": os_name(),
-    "kernel": platform.release(),
+    "kernel": platform.release().split("-")[0],
     "rustc": subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip(),
     "python": platform.python_version(),
     "date": time.strftime("%Y-%m-%d", time.gmtime()),

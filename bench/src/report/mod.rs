@@ -59,7 +59,11 @@ fn thousands(n: i64) -> String {
 }
 
 fn usd(v: &Value) -> String {
-    num(v).map_or_else(|| "–".to_string(), |x| format!("${x:.4}"))
+    match num(v) {
+        Some(x) if x < 0.0 => format!("-${:.4}", -x),
+        Some(x) => format!("${x:.4}"),
+        None => "–".to_string(),
+    }
 }
 
 /// The machine paragraph.
@@ -294,7 +298,7 @@ pub fn baselines(r: &Results) -> String {
         "system",
         "idle worker RSS",
         "plus redis-server",
-        "ours ÷ theirs",
+        "theirs ÷ ours (worker / with Redis)",
     ]);
     let our_idle = r
         .process
