@@ -53,12 +53,7 @@ async fn serves_only_the_heavy_class() {
 
 #[test]
 fn help_shows_the_heavy_defaults() {
-    let out = std::process::Command::new(BIN)
-        .arg("--help")
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let help = String::from_utf8(out.stdout).unwrap();
+    let help = common::help_text(BIN);
     for needle in [
         "worker-heavy",
         "[default: 4]",

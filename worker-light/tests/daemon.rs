@@ -353,12 +353,7 @@ async fn the_schedules_file_fires_tasks_that_the_worker_runs() {
 
 #[test]
 fn help_explains_every_flag_with_its_default() {
-    let out = std::process::Command::new(BIN)
-        .arg("--help")
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let help = String::from_utf8(out.stdout).unwrap();
+    let help = common::help_text(BIN);
     for needle in [
         "worker-light",
         "--store <URL>",

@@ -168,3 +168,13 @@ pub fn pid_in(line: &str) -> i32 {
 pub fn touch(path: &Path) {
     std::fs::write(path, b"").unwrap();
 }
+
+/// The binary's `--help`, checked to exit 0.
+pub fn help_text(bin: &str) -> String {
+    let out = std::process::Command::new(bin)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{bin} --help failed");
+    String::from_utf8(out.stdout).unwrap()
+}
