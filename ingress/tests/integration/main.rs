@@ -7,5 +7,6 @@ mod binary;
 mod commands;
 mod common;
 mod fake_bot_api;
+mod metrics;
 mod schedules;
 mod webhook;

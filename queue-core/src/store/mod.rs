@@ -4,6 +4,7 @@
 
 pub mod counting;
 pub mod faulty;
+mod op_names;
 mod url;
 
 use std::sync::Arc;
