@@ -6,16 +6,16 @@
 //!   (default and minimum a minute): [`TASK_COUNT_LISTINGS`] Class A listings per refresh.
 //! - `bucketq_enqueues_total{class,source}` — tasks created here (idempotent repeats are not).
 //! - `bucketq_webhook_requests_total{outcome}` — Telegram webhook calls by answer.
-//! - `bucketq_store_operations_total{gcs_class,op}` — store requests since start, by GCS class.
+//! - `bucketq_store_operations_total{gcs_class,op}` — store requests since start, by GCS class
+//!   ([`StoreOpsMetric`], when built with [`IngressMetrics::counting`]).
 //!
 //! Counters live in this process: they restart from zero with it (a Cloud Run instance).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
 use metrics_text::{Counter, Gauge, Registry};
-use queue_core::store::counting::{CountedOp, CountingStore};
+use queue_core::store::StoreOpsMetric;
 use queue_core::{Bucket, Class, Enqueued, inspect};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
@@ -36,12 +36,11 @@ pub struct IngressMetrics {
     registry: Registry,
     enqueues: Counter,
     webhook: Counter,
-    store_ops: Counter,
     tasks: Gauge,
     quarantined: Gauge,
     counts_age: Gauge,
     refresh_errors: Counter,
-    store: Option<Arc<CountingStore>>,
+    store_ops: Option<StoreOpsMetric>,
     refresh_every: Duration,
     last_refresh: Mutex<Option<Instant>>,
 }
@@ -87,29 +86,20 @@ impl IngressMetrics {
                 "Telegram webhook requests by outcome.",
                 &["outcome"],
             ),
-            store_ops: registry.counter(
-                "bucketq_store_operations_total",
-                "Store requests since start, by GCS class (A: writes and listings, B: reads, free: deletes) and operation.",
-                &["gcs_class", "op"],
-            ),
             registry,
-            store: None,
+            store_ops: None,
             refresh_every: MIN_REFRESH,
             last_refresh: Mutex::new(None),
         }
     }
 
-    /// Wrap `bucket` so its requests are counted, and report them.
+    /// Fresh metrics that also count the requests of `bucket`: the queue must use the bucket
+    /// returned.
     pub fn counting(bucket: &Bucket) -> (Bucket, Self) {
-        let counting = Arc::new(CountingStore::new(bucket.object_store().clone()));
-        let bucket = bucket.with_object_store(counting.clone());
-        (bucket, IngressMetrics::new().with_store_counts(counting))
-    }
-
-    /// Report the requests counted by `store` (the one the queue's bucket goes through).
-    pub fn with_store_counts(mut self, store: Arc<CountingStore>) -> Self {
-        self.store = Some(store);
-        self
+        let mut metrics = IngressMetrics::new();
+        let (bucket, ops) = StoreOpsMetric::register(&metrics.registry, bucket);
+        metrics.store_ops = Some(ops);
+        (bucket, metrics)
     }
 
     /// List the task counts at most this often (at least [`MIN_REFRESH`]).
@@ -170,12 +160,8 @@ impl IngressMetrics {
                     .set(&[], now.duration_since(at).as_secs_f64());
             }
         }
-        if let Some(store) = &self.store {
-            let counts = store.snapshot();
-            for op in CountedOp::ALL {
-                let labels = [op.class().as_str(), op.as_str()];
-                self.store_ops.set_total(&labels, counts.get(op));
-            }
+        if let Some(ops) = &self.store_ops {
+            ops.update();
         }
         self.registry.render()
     }
@@ -204,6 +190,7 @@ pub fn webhook_outcome(status: StatusCode) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use queue_core::store::counting::CountedOp;
 
     #[test]
     fn webhook_answers_map_to_few_outcomes() {
@@ -234,8 +221,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_scrape_lists_the_bucket_at_most_once_a_minute() {
         let (bucket, metrics) = IngressMetrics::counting(&Bucket::memory());
-        let store = metrics.store.clone().unwrap();
-        let lists = || store.snapshot().get(CountedOp::List);
+        let store = metrics.store_ops.clone().unwrap();
+        let lists = || store.store().snapshot().get(CountedOp::List);
         metrics.render(&bucket).await;
         assert_eq!(lists(), TASK_COUNT_LISTINGS);
         tokio::time::advance(Duration::from_secs(59)).await;
