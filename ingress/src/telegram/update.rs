@@ -301,6 +301,45 @@ mod tests {
     }
 
     #[test]
+    fn replies_and_images_sent_as_files_are_read() {
+        let mut v: serde_json::Value = serde_json::from_slice(&msg("더 자세히")).unwrap();
+        v["message"]["reply_to_message"] = json!({
+            "message_id": 3, "date": 1700000000,
+            "chat": {"id": 42, "type": "private", "first_name": "A"},
+            "from": {"id": 9, "is_bot": true, "first_name": "bot"},
+            "text": "결과\n\nid: x"});
+        v["message"]["document"] = json!({
+            "file_id": "F", "file_unique_id": "U", "file_size": 10, "mime_type": "image/png"});
+        let Incoming {
+            body: UpdateBody::New(m),
+            ..
+        } = read_one(v.to_string().as_bytes()).unwrap()
+        else {
+            panic!()
+        };
+        let r = m.reply_to.expect("reply_to_message read");
+        assert_eq!(
+            (r.message_id, r.from_bot, r.text.as_str()),
+            (3, true, "결과\n\nid: x")
+        );
+        let p = m.photo.expect("an image document counts as a photo");
+        assert_eq!(
+            (p.file_id.as_str(), p.file_unique_id.as_str(), p.size),
+            ("F", "U", 10)
+        );
+
+        v["message"]["document"]["mime_type"] = json!("application/pdf");
+        let Incoming {
+            body: UpdateBody::New(m),
+            ..
+        } = read_one(v.to_string().as_bytes()).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(m.photo, None, "a pdf is not an image");
+    }
+
+    #[test]
     fn unknown_types_keep_id_type_and_chat() {
         let raw = json!({"update_id": 7, "future_thing": {"chat": {"id": -5}, "x": 1}});
         let u = read_one(raw.to_string().as_bytes()).unwrap();
