@@ -10,6 +10,7 @@ use queue_core::schedule::SchedulerSettings;
 use queue_core::store::StoreEnv;
 use queue_core::{Bucket, Queue, SystemClock};
 
+use crate::alerts::{self, Alerter};
 use crate::config::{Cli, Defaults, WorkerConfig, hostname};
 use crate::discovery::Discovery;
 use crate::handlers::Handlers;
@@ -106,6 +107,9 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
         .await
         .map_err(Failure::runtime)?;
     let clock = Arc::new(SystemClock);
+    let alerter = Alerter::from_env(notifier.clone(), clock.clone())
+        .map_err(Failure::config)?
+        .map(Arc::new);
     let queue = Arc::new(Queue::new(
         bucket.clone(),
         clock.clone(),
@@ -119,7 +123,12 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
     )
     .with_concurrency(config.concurrency)
     .with_exec(config.exec.clone())
-    .with_notifier(notifier.clone());
+    .with_notifier(notifier.clone())
+    .with_alerter(alerter.clone())
+    .with_handler_env(vec![(
+        "QUEUE_STORE".to_string(),
+        store_for_handlers(&config.store),
+    )]);
 
     let keeper = PresenceKeeper::new(
         bucket.clone(),
@@ -168,6 +177,17 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
         None
     };
     let presence = tokio::spawn(keeper.clone().run(stop.clone()));
+    // worker-heavy (awake) watches the always-on VM: one listing of workers/ per presence turn.
+    let watch = match (&alerter, config.class) {
+        (Some(alerter), queue_core::Class::Heavy) => Some(tokio::spawn(alerts::watch(
+            bucket.clone(),
+            alerter.clone(),
+            config.worker_id.clone(),
+            config.presence_every,
+            stop.clone(),
+        ))),
+        _ => None,
+    };
 
     tracing::info!(
         worker_id = %config.worker_id,
@@ -189,6 +209,9 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
     Arc::new(worker).run(discovery, stop, config.grace).await;
 
     let _ = presence.await;
+    if let Some(watch) = watch {
+        let _ = watch.await;
+    }
     if let Some(scheduler) = scheduler {
         let _ = scheduler.await;
     }
@@ -197,4 +220,15 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
     }
     tracing::info!(worker_id = %config.worker_id, "stopped cleanly");
     Ok(())
+}
+
+/// The store as handlers see it (`QUEUE_STORE`): a local directory made absolute, since
+/// handlers run in their own working directory.
+fn store_for_handlers(store: &str) -> String {
+    if store.contains("://") {
+        return store.to_string();
+    }
+    std::path::absolute(store)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| store.to_string())
 }
