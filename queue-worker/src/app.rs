@@ -125,10 +125,7 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
     .with_exec(config.exec.clone())
     .with_notifier(notifier.clone())
     .with_alerter(alerter.clone())
-    .with_handler_env(vec![(
-        "QUEUE_STORE".to_string(),
-        store_for_handlers(&config.store),
-    )]);
+    .with_handler_env(handler_env(&config.store));
 
     let keeper = PresenceKeeper::new(
         bucket.clone(),
@@ -220,6 +217,23 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
     }
     tracing::info!(worker_id = %config.worker_id, "stopped cleanly");
     Ok(())
+}
+
+/// What every handler gets on top of the worker's environment: `QUEUE_STORE` (the store
+/// this worker serves) and, unless set already, `QUEUECTL` when a `queuectl` program sits next
+/// to this one (the example routine jobs read the bucket through it).
+fn handler_env(store: &str) -> Vec<(String, String)> {
+    let mut env = vec![("QUEUE_STORE".to_string(), store_for_handlers(store))];
+    if std::env::var_os("QUEUECTL").is_none() {
+        let sibling = std::env::current_exe()
+            .ok()
+            .and_then(|exe| Some(exe.parent()?.join("queuectl")))
+            .filter(|path| path.is_file());
+        if let Some(path) = sibling {
+            env.push(("QUEUECTL".to_string(), path.display().to_string()));
+        }
+    }
+    env
 }
 
 /// The store as handlers see it (`QUEUE_STORE`): a local directory made absolute, since
