@@ -181,7 +181,7 @@ impl PresenceKeeper {
 /// The longest the presence loop waits between two looks at the wall clock.
 pub const TICK: Duration = Duration::from_secs(5);
 /// A gap this much longer than a tick between two looks means the process was paused.
-pub const RESUME_GAP: Duration = Duration::from_secs(20);
+pub const RESUME_GAP: Duration = Duration::from_secs(15);
 
 /// Why the presence is written now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
