@@ -20,9 +20,9 @@ import bucketq as bq
 
 JOURNAL_LEVELS = {"0": "ERROR", "1": "ERROR", "2": "ERROR", "3": "ERROR", "4": "WARNING"}
 MASKS = [
-    (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "<id>"),
-    (re.compile(r"\d{4}-\d{2}-\d{2}[T ][\d:.]+Z?"), "<time>"),
-    (re.compile(r"\d+(\.\d+)?"), "<n>"),
+    (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "{id}"),
+    (re.compile(r"\d{4}-\d{2}-\d{2}[T ][\d:.]+Z?"), "{time}"),
+    (re.compile(r"\d+(\.\d+)?"), "{n}"),
 ]
 
 
