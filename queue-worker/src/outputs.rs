@@ -10,8 +10,9 @@
 //! ```
 //!
 //! Each `results` entry is written to `results/{name}` (plain Markdown, one Class A write each)
-//! *before* the task is committed, and the committed result keeps only the object names, so a
-//! big report is not stored twice. `alerts` stay in the result; the runner hands them to
+//! *before* the task is committed, and the committed result keeps the object names and, as
+//! `report`, the first report's text up to [`REPORT_IN_RESULT`] bytes — what a follow-up
+//! replying to the job's summary carries as its context (docs/ingress.md, "Follow-ups"). `alerts` stay in the result; the runner hands them to
 //! [`crate::alerts`] after the commit. A malformed entry fails the task with a message naming
 //! it (a handler bug does not go away by retrying); a store error retries it.
 
@@ -20,6 +21,8 @@ use serde_json::{Map, Value};
 
 /// Where reports go in the bucket.
 pub const RESULTS_PREFIX: &str = "results/";
+/// How much of the first report the committed result keeps.
+pub const REPORT_IN_RESULT: usize = 8 * 1024;
 /// The largest report accepted, in bytes.
 pub const MAX_REPORT_BYTES: usize = 1024 * 1024;
 
@@ -67,7 +70,24 @@ pub fn split(result: &Value) -> Result<(Vec<Report>, Value), String> {
         "results".into(),
         Value::from(reports.iter().map(|r| r.object.clone()).collect::<Vec<_>>()),
     );
+    if let Some(first) = reports.first() {
+        kept.insert(
+            "report".into(),
+            Value::from(truncate_bytes(&first.markdown, REPORT_IN_RESULT)),
+        );
+    }
     Ok((reports, Value::Object(kept)))
+}
+
+fn truncate_bytes(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut cut = max;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…", &text[..cut])
 }
 
 /// A report name: relative, `/`-separated segments of `A-Z a-z 0-9 . _ -`, ending in `.md`.
@@ -131,11 +151,21 @@ mod tests {
         assert_eq!(reports[0].markdown, "# 아이디어");
         assert_eq!(
             kept,
-            json!({"summary": "아이디어 3개", "results": ["results/content_ideas/2026-03-01.md"]})
+            json!({"summary": "아이디어 3개", "results": ["results/content_ideas/2026-03-01.md"],
+                   "report": "# 아이디어"})
         );
         let plain = json!({"in_sync": true});
         assert_eq!(split(&plain).unwrap(), (Vec::new(), plain.clone()));
         assert_eq!(split(&json!("text")).unwrap().1, json!("text"));
+    }
+
+    #[test]
+    fn the_result_keeps_a_bounded_copy_of_the_first_report() {
+        let long = "가".repeat(REPORT_IN_RESULT); // 3 bytes a character
+        let (_, kept) = split(&json!({"results": [{"name": "a.md", "markdown": long}]})).unwrap();
+        let report = kept["report"].as_str().unwrap();
+        assert!(report.len() <= REPORT_IN_RESULT + 3, "{}", report.len());
+        assert!(report.ends_with('…'));
     }
 
     #[test]
@@ -180,7 +210,10 @@ mod tests {
             Outcome::Done(json!({"results": [{"name": "r/x.md", "markdown": "# 제목\n"}]})),
         )
         .await;
-        assert_eq!(out, Outcome::Done(json!({"results": ["results/r/x.md"]})));
+        assert_eq!(
+            out,
+            Outcome::Done(json!({"results": ["results/r/x.md"], "report": "# 제목\n"}))
+        );
         let obj = bucket.get("results/r/x.md").await.unwrap().unwrap();
         assert_eq!(obj.bytes.as_ref(), "# 제목\n".as_bytes());
         let bad = deliver(&bucket, Outcome::Done(json!({"results": [{}]}))).await;
