@@ -178,3 +178,62 @@ impl Queue {
         crate::inspect::find_task(&self.bucket, id).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::task::{Attempt, SCHEMA_VERSION};
+
+    fn failed(epoch: u64) -> Envelope {
+        let at = Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap();
+        let json = serde_json::json!({
+            "schema": SCHEMA_VERSION, "id": "0193c1e2-7a4b-7c3d-8e9f-0a1b2c3d4e5f",
+            "class": "light", "kind": "echo", "created_at": at, "due_at": at,
+            "attempt": 3, "max_attempts": 3, "epoch": epoch, "idempotency_key": "tg-1",
+            "failure": "dead-lettered", "attempts": [],
+        });
+        let mut env: Envelope = serde_json::from_value(json).unwrap();
+        env.attempts.push(Attempt {
+            number: 3,
+            epoch: epoch - 1,
+            worker: "w".into(),
+            started_at: at,
+            ended_at: Some(at + chrono::Duration::seconds(30)),
+            outcome: Some(crate::task::AttemptOutcome::Failed),
+            error: Some("boom".into()),
+            extra: Default::default(),
+        });
+        env
+    }
+
+    #[test]
+    fn a_replay_is_a_new_task_named_by_the_failure() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
+        let old = failed(6);
+        let a = replay_envelope(&old, now);
+        let b = replay_envelope(&old, now + chrono::Duration::hours(1));
+        assert_eq!(
+            a.id, b.id,
+            "every replay of one failure names the same task"
+        );
+        assert_eq!(a.due_at, b.due_at, "and the same pending object");
+        assert_ne!(a.id, old.id);
+        assert_ne!(
+            replay_envelope(&failed(8), now).id,
+            a.id,
+            "another failure, another task"
+        );
+        assert_eq!(a.id.as_uuid().get_version_num(), 7);
+        assert_eq!(a.replay_of, Some(old.id));
+        assert_eq!((a.attempt, a.epoch), (0, 0));
+        assert_eq!(a.failure, None);
+        assert_eq!(
+            a.idempotency_key, None,
+            "the key stays with the failed task"
+        );
+        assert_eq!(a.attempts, old.attempts, "history kept");
+        assert_eq!(a.due_at, old.attempts[0].ended_at.unwrap(), "due at once");
+    }
+}

@@ -1,4 +1,4 @@
-//! Store URLs, as DESIGN.md fixes them:
+//! Store URLs:
 //!
 //! | URL | store |
 //! | --- | --- |

@@ -1,4 +1,4 @@
-//! The properties every backend must keep (DESIGN.md invariants). One function per property;
+//! The properties every backend must keep (docs/invariants.md). One function per property;
 //! `conformance.rs` runs each on every backend.
 
 use std::collections::BTreeMap;

@@ -1,5 +1,5 @@
-//! The auditor: DESIGN.md's invariants, checked against what callers were told (the history)
-//! and what the bucket holds once the queue is at rest. Each check returns readable
+//! The auditor: the invariants of docs/invariants.md, checked against what callers were told
+//! (the history) and what the bucket holds once the queue is at rest. Each check returns readable
 //! violations; none is relaxed because faults were injected — errors may be returned under
 //! faults, but an Ok that lies is a bug.
 

@@ -622,3 +622,52 @@ impl CloneForTest for Queue {
         .with_seed(99)
     }
 }
+
+/// Issue 12, finding 4: the wake-up object is a hot object (GCS allows about one write a
+/// second per name; two enqueuers get 429, which object_store retried inline for minutes). A
+/// failed wake-up write must not fail or hold up the enqueue; with push wake-ups configured
+/// (`wake_writes = false`) there is no write at all; and the object names the new pending
+/// task, so an idle poller can claim it by name without a listing.
+#[tokio::test]
+async fn the_wake_up_write_never_holds_up_an_enqueue() {
+    let s = setup();
+    let faulty = Arc::new(FaultyStore::new(
+        s.bucket.object_store().clone(),
+        0,
+        vec![FaultRule::new(Fault::Error).prefix(names::wake(Class::Light))],
+    ));
+    let q = Queue::new(
+        s.bucket.with_object_store(faulty.clone()),
+        Arc::new(s.clock.clone()),
+        settings(),
+    );
+    let id = enqueue(&q, None).await; // the wake-up write fails: the enqueue does not
+    assert_eq!(faulty.counts().errors, 1);
+    assert_eq!(s.names("light/pending/").await.len(), 1);
+    assert!(s.names(&names::wake(Class::Light)).await.is_empty());
+
+    let quiet = Queue::new(
+        s.bucket.clone(),
+        Arc::new(s.clock.clone()),
+        Settings {
+            wake_writes: false,
+            ..settings()
+        },
+    );
+    enqueue(&quiet, None).await;
+    assert!(
+        s.names(&names::wake(Class::Light)).await.is_empty(),
+        "no write"
+    );
+
+    s.advance(2);
+    let second = enqueue(&s.b, None).await;
+    let mut watcher = queue_core::wake::WakeWatcher::new();
+    assert!(watcher.poll(&s.bucket, Class::Light).await.unwrap());
+    let named = watcher.pending();
+    assert_eq!(named.len(), 1);
+    assert!(named[0].ends_with(&format!("_{second}.json")), "{named:?}");
+    let t = s.b.try_claim(Class::Light, "b", &named[0]).await.unwrap();
+    assert_eq!(t.expect("claimed by name").envelope.id, second);
+    assert_ne!(id, second);
+}
