@@ -1,7 +1,13 @@
 //! moto's S3 server (PyPI `moto[server]`), started as a child process for tests.
 //!
 //! moto honours `If-None-Match: *` and `If-Match`, so object_store's `PutMode::Create` and
-//! `PutMode::Update` decide races against it as they do against S3.
+//! `PutMode::Update` decide races against it as they do against S3 — but only one request at a
+//! time: moto checks the precondition and then stores the object without a lock, so under
+//! concurrent PUTs two create-only writes of one name can both succeed (seen: 1 key in 200 with
+//! four concurrent writers). Real S3 decides them atomically. So testkit runs moto's own `main`
+//! through a small launcher ([`SERIAL_LAUNCHER`]) that serialises requests, with the Python
+//! interpreter next to `moto_server`; the races our conformance suite runs are then decided as
+//! S3 decides them.
 //!
 //! The API is synchronous (it blocks for the second or two moto takes to start), so it works
 //! from plain `#[test]`s and `#[tokio::test]`s alike:
@@ -49,6 +55,20 @@ wait "$child"
 echo "moto-watchdog: moto_server exited with status $?" >&2
 "#;
 
+/// Runs moto's server `main` with every request behind one lock (see the module docs).
+pub const SERIAL_LAUNCHER: &str = r#"import sys, threading
+import moto.server as server
+_run = server.run_simple
+_lock = threading.Lock()
+def run_simple(host, port, app, *args, **kwargs):
+    def serial(environ, start_response):
+        with _lock:
+            return list(app(environ, start_response))
+    return _run(host, port, serial, *args, **kwargs)
+server.run_simple = run_simple
+server.main(sys.argv[1:])
+"#;
+
 /// What the watchdog prints when moto exits.
 const EXITED: &str = "moto-watchdog: moto_server exited";
 
@@ -73,7 +93,7 @@ impl MotoServer {
             .arg("-c")
             .arg(WATCHDOG)
             .arg("moto-watchdog")
-            .arg(&binary)
+            .args(serial_command(&binary))
             .args(["-H", "127.0.0.1", "-p", "0"])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -198,6 +218,20 @@ impl Drop for MotoServer {
         let _ = self.watchdog.kill();
         let _ = self.watchdog.wait();
     }
+}
+
+/// The command that starts moto serialised: the Python next to `moto_server` running
+/// [`SERIAL_LAUNCHER`]; `moto_server` itself (unserialised, with a warning) when there is none.
+fn serial_command(moto_server: &std::path::Path) -> Vec<std::ffi::OsString> {
+    let python = moto_server.with_file_name("python3");
+    if python.is_file() {
+        return vec![python.into(), "-c".into(), SERIAL_LAUNCHER.into()];
+    }
+    eprintln!(
+        "testkit: no python3 next to {}; moto runs unserialised (concurrent create-only writes may both win)",
+        moto_server.display()
+    );
+    vec![moto_server.into()]
 }
 
 /// `$MOTO_SERVER`, the project's venv, then `PATH`; panics with the install hint.

@@ -15,6 +15,8 @@ pub const LISTED: usize = 23;
 
 /// Concurrent writers in the race properties.
 const RACERS: usize = 8;
+/// Rounds of the create race, each on a name of its own.
+const CREATE_ROUNDS: usize = 100;
 
 fn path(s: &str) -> Path {
     Path::from(s)
@@ -119,26 +121,31 @@ pub async fn create_only_once(store: &impl ObjectStore) {
 
 /// Racing creates of one name: exactly one wins, every other one is `AlreadyExists`.
 pub async fn racing_creates_have_one_winner(store: &impl ObjectStore) {
-    let p = path("race/create");
-    let racers = (0..RACERS).map(|i| {
-        let p = p.clone();
-        async move {
-            store
-                .put_opts(&p, payload(&format!("racer-{i}")), PutMode::Create.into())
-                .await
+    // Many rounds, not one: a server that checks the precondition and stores without a lock
+    // (moto under concurrent requests) lets two racers win only now and then.
+    for round in 0..CREATE_ROUNDS {
+        let name = format!("race/create/{round}");
+        let p = path(&name);
+        let racers = (0..RACERS).map(|i| {
+            let p = p.clone();
+            async move {
+                store
+                    .put_opts(&p, payload(&format!("racer-{i}")), PutMode::Create.into())
+                    .await
+            }
+        });
+        let results = futures::future::join_all(racers).await;
+        let winners: Vec<usize> = (0..RACERS).filter(|&i| results[i].is_ok()).collect();
+        assert_eq!(winners.len(), 1, "round {round}: {results:?}");
+        for r in &results {
+            assert!(
+                matches!(r, Ok(_) | Err(object_store::Error::AlreadyExists { .. })),
+                "{r:?}"
+            );
         }
-    });
-    let results = futures::future::join_all(racers).await;
-    let winners: Vec<usize> = (0..RACERS).filter(|&i| results[i].is_ok()).collect();
-    assert_eq!(winners.len(), 1, "{results:?}");
-    for r in &results {
-        assert!(
-            matches!(r, Ok(_) | Err(object_store::Error::AlreadyExists { .. })),
-            "{r:?}"
-        );
+        let expected = format!("racer-{}", winners[0]);
+        assert_eq!(read(store, &name).await, Bytes::from(expected));
     }
-    let expected = format!("racer-{}", winners[0]);
-    assert_eq!(read(store, "race/create").await, Bytes::from(expected));
 }
 
 /// Racing compare-and-swaps from one version: exactly one wins, every other one is
