@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use queue_core::schedule::SchedulerSettings;
-use queue_core::store::StoreEnv;
+use queue_core::store::{StoreEnv, StoreUrl};
 use queue_core::{Bucket, Queue, SystemClock};
 
 use crate::config::{Cli, Defaults, WorkerConfig, hostname};
@@ -17,7 +17,7 @@ use crate::logging;
 use crate::notify::{Notifier, TelegramNotifier};
 use crate::presence::{Identity, PresenceKeeper};
 use crate::runner::Worker;
-use crate::{scheduler, shutdown};
+use crate::{scheduler, shutdown, wake};
 
 /// The whole program: build a runtime that fits the worker (one thread for worker-light) and
 /// [`run`] on it.
@@ -106,6 +106,7 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
         .await
         .map_err(Failure::runtime)?;
     let clock = Arc::new(SystemClock);
+    let clock_for_wake: Arc<dyn queue_core::Clock> = clock.clone();
     let queue = Arc::new(Queue::new(
         bucket.clone(),
         clock.clone(),
@@ -177,15 +178,26 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
         kinds = %handlers.kinds().join(","),
         scheduler = config.scheduler,
         telegram = notifier.is_some(),
+        wake = %config.wake,
         "{} started",
         config.binary
     );
+    let (wakes, _resumes) = wake::start(
+        &config.wake,
+        &StoreUrl::parse(&config.store).map_err(Failure::config)?,
+        config.class,
+        &std::env::vars().collect(),
+        clock_for_wake,
+        stop.clone(),
+    )
+    .map_err(Failure::config)?;
     let discovery = Discovery::new(
         config.class,
         config.worker_id.clone(),
         config.discovery.clone(),
         &queue,
-    );
+    )
+    .with_wakes(wakes);
     Arc::new(worker).run(discovery, stop, config.grace).await;
 
     let _ = presence.await;

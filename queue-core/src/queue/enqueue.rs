@@ -275,6 +275,9 @@ impl Queue {
     /// Touch `{class}/wake.json` so idle workers (which poll it with a cheap GET) look for
     /// work. Best effort: a failure only delays pickup until the next full poll.
     pub(crate) async fn wake(&self, class: crate::task::Class) {
+        if !self.settings.wake_writes {
+            return;
+        }
         let now = self.now();
         if !self.take_wake_slot(class, now) {
             return;
