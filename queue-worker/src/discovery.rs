@@ -130,6 +130,7 @@ pub struct Discovery {
     reclaim_extra: BTreeSet<DateTime<Utc>>,
     stats: DiscoveryStats,
     push: bool,
+    push_lost: bool,
     notified: BTreeMap<String, Vec<Ack>>,
     timers: BTreeSet<(DateTime<Utc>, String)>,
     wakes: Option<WakeRx>,
@@ -161,6 +162,7 @@ impl Discovery {
             reclaim_extra: BTreeSet::from([now + takeover]),
             stats: DiscoveryStats::default(),
             push: false,
+            push_lost: false,
             notified: BTreeMap::new(),
             timers: BTreeSet::new(),
             wakes: None,
@@ -202,14 +204,17 @@ impl Discovery {
     pub fn on_wake(&mut self, wake: Wake, now: DateTime<Utc>) {
         match wake {
             Wake::Up => {
-                // Whatever arrived while it was down was announced to nobody.
-                if !self.push && self.last_list.is_some() {
+                // Whatever arrived while it was down was announced to nobody. (At start the
+                // first listing covers what came before the source was up.)
+                if self.push_lost {
                     self.list_at = Some(now);
                 }
                 self.push = true;
+                self.push_lost = false;
             }
             Wake::Down => {
                 self.push = false;
+                self.push_lost = true;
                 self.poll = self.settings.busy_poll;
             }
             Wake::Look => self.list_at = Some(now),

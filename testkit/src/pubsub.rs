@@ -168,13 +168,25 @@ impl PubsubEmulator {
         path: &str,
         body: serde_json::Value,
     ) -> serde_json::Value {
-        let response = self
-            .http
-            .request(method.clone(), self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("testkit: pubsub emulator {method} {path}: {e}"));
+        // The emulator may close a pooled connection just as it is reused: try again.
+        let mut tries = 0;
+        let response = loop {
+            tries += 1;
+            match self
+                .http
+                .request(method.clone(), self.url(path))
+                .json(&body)
+                .send()
+                .await
+            {
+                Ok(response) => break response,
+                Err(e) if tries < 3 => {
+                    eprintln!("testkit: pubsub emulator {method} {path}: {e}; retrying");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("testkit: pubsub emulator {method} {path}: {e}"),
+            }
+        };
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
         assert!(

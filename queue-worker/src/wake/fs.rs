@@ -18,6 +18,10 @@ use super::{Notice, Wake, WakeTx, pending_prefix};
 
 /// What one filesystem event means for the worker serving `class` (pure).
 pub fn decide(root: &Path, class: Class, event: &Event) -> Vec<Wake> {
+    if event.need_rescan() {
+        // The kernel dropped events (queue overflow): look at what is there.
+        return vec![Wake::Look];
+    }
     if matches!(event.kind, EventKind::Access(_) | EventKind::Remove(_)) {
         return Vec::new();
     }
@@ -170,5 +174,14 @@ mod tests {
         }
         let other = event(EventKind::Create(CreateKind::Folder), &["/q/heavyweight"]);
         assert!(decide(root, Class::Heavy, &other).is_empty());
+    }
+
+    #[test]
+    fn dropped_events_ask_for_one_listing() {
+        let overflow = event(EventKind::Other, &[]).set_flag(notify::event::Flag::Rescan);
+        assert_eq!(
+            names(&decide(Path::new("/q"), Class::Heavy, &overflow)),
+            ["Look"]
+        );
     }
 }
