@@ -15,10 +15,10 @@ use clap::Parser;
     about = "Pickup latency by wake-up source: poll vs Pub/Sub (50 ms store), poll vs filesystem events (local)"
 )]
 struct Args {
-    /// Tasks per row on the 50 ms store (2–20 s apart).
+    /// Tasks per row on the 50 ms store (2–20 s apart; 0 skips these rows).
     #[arg(long, default_value_t = 20)]
     cloud_samples: usize,
-    /// Tasks per row on the local directory (0.3–0.8 s apart).
+    /// Tasks per row on the local directory (0.3–0.8 s apart; 0 skips these rows).
     #[arg(long, default_value_t = 100)]
     local_samples: usize,
 }
