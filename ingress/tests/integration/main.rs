@@ -7,5 +7,8 @@ mod binary;
 mod commands;
 mod common;
 mod fake_bot_api;
+mod followups;
+mod metrics;
+mod routing;
 mod schedules;
 mod webhook;
