@@ -16,6 +16,7 @@
 //! - [`rss`]        — resident memory of a process, from `/proc`.
 //! - [`sim`]        — the month on an injected clock: workload, simulated processes, the bill.
 //! - [`report`]     — markdown tables from the results, written between markers in docs/.
+//! - [`wake`]       — pickup latency by wake-up source: poll, Pub/Sub, filesystem events.
 
 pub mod done_watch;
 pub mod fleet;
@@ -27,6 +28,7 @@ pub mod sim;
 pub mod stats;
 pub mod store;
 pub mod throughput;
+pub mod wake;
 
 /// Errors of the benchmark binaries: anything, with its message.
 pub type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use queue_core::schedule::SchedulerSettings;
-use queue_core::store::StoreEnv;
+use queue_core::store::{StoreEnv, StoreUrl};
 use queue_core::{Bucket, Queue, SystemClock};
 
 use crate::alerts::{self, Alerter};
@@ -19,7 +19,7 @@ use crate::metrics::{self, WorkerMetrics};
 use crate::notify::{Notifier, TelegramNotifier};
 use crate::presence::{Identity, PresenceKeeper};
 use crate::runner::Worker;
-use crate::{scheduler, shutdown};
+use crate::{scheduler, shutdown, wake};
 
 /// The whole program: build a runtime that fits the worker (one thread for worker-light) and
 /// [`run`] on it.
@@ -121,6 +121,7 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
     let alerter = Alerter::from_env(notifier.clone(), clock.clone())
         .map_err(Failure::config)?
         .map(Arc::new);
+    let clock_for_wake: Arc<dyn queue_core::Clock> = clock.clone();
     let queue = Arc::new(Queue::new(
         bucket.clone(),
         clock.clone(),
@@ -212,15 +213,26 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
         kinds = %handlers.kinds().join(","),
         scheduler = config.scheduler,
         telegram = notifier.is_some(),
+        wake = %config.wake,
         "{} started",
         config.binary
     );
+    let (wakes, _resumes) = wake::start(
+        &config.wake,
+        &StoreUrl::parse(&config.store).map_err(Failure::config)?,
+        config.class,
+        &std::env::vars().collect(),
+        clock_for_wake,
+        stop.clone(),
+    )
+    .map_err(Failure::config)?;
     let discovery = Discovery::new(
         config.class,
         config.worker_id.clone(),
         config.discovery.clone(),
         &queue,
-    );
+    )
+    .with_wakes(wakes);
     Arc::new(worker).run(discovery, stop, config.grace).await;
 
     let _ = presence.await;

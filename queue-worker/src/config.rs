@@ -12,6 +12,7 @@ use queue_core::{Class, Settings};
 use crate::discovery::DiscoverySettings;
 use crate::exec::ExecSettings;
 use crate::logging::LogFormat;
+use crate::wake::WakeSpec;
 
 /// What makes worker-heavy and worker-light different.
 #[derive(Debug, Clone)]
@@ -111,6 +112,7 @@ impl Defaults {
     after_help = "Environment only (never flags, so they stay out of `ps`):\n  \
         TELEGRAM_BOT_TOKEN   bot token used to send results to the task's chat (none: no messages)\n  \
         TELEGRAM_API_URL     Bot API base URL (default https://api.telegram.org/)\n  \
+        PUBSUB_EMULATOR_HOST host:port of a Pub/Sub emulator for --wake pubsub:… (plain HTTP, no credentials)\n  \
         RUST_LOG             log filter (default info)\n\n\
         Handler exit codes: 0 done, 75 retry later, 65 fail now (no retry), other: failed attempt.\n\
         See docs/workers.md."
@@ -185,6 +187,14 @@ pub struct Cli {
     /// How often workers/{id}.json is rewritten (one Class A write).
     #[arg(long, env = "QUEUE_PRESENCE_EVERY", value_name = "DUR", value_parser = parse_duration)]
     pub presence_every: Option<Duration>,
+
+    /// How an idle worker learns of new tasks: `fs` (filesystem events; a directory store),
+    /// `pubsub:projects/P/subscriptions/S` (Cloud Storage notifications through Pub/Sub; gs://
+    /// only: no wake-up reads, no wake-up writes, one safety-net listing an hour), or `poll`
+    /// (read {class}/wake.json, backing off to --idle-poll). If the push source fails the
+    /// worker polls until it is back [default: fs on a directory, poll otherwise].
+    #[arg(long, env = "QUEUE_WAKE", value_name = "SOURCE", value_parser = WakeSpec::parse)]
+    pub wake: Option<WakeSpec>,
 
     /// Log format [default: text on a terminal, json otherwise].
     #[arg(long, env = "QUEUE_LOG_FORMAT", value_name = "FORMAT", value_enum)]
@@ -285,6 +295,7 @@ impl Cli {
             ));
         }
         let cloud = matches!(store_url, StoreUrl::Gcs { .. } | StoreUrl::S3 { .. });
+        let wake = wake_for(&store_url, self.wake)?;
         let (base, presence_every, schedule_refresh) = if cloud {
             let c = &defaults.cloud;
             (
@@ -306,7 +317,11 @@ impl Cli {
         let discovery = DiscoverySettings {
             busy_poll: self.busy_poll.unwrap_or(base.busy_poll),
             idle_poll: self.idle_poll.unwrap_or(base.idle_poll),
-            list_every: self.list_every.unwrap_or(base.list_every),
+            list_every: self.list_every.unwrap_or(match wake {
+                // notifications announce every task: the safety net can be slow
+                WakeSpec::Pubsub { .. } => PUSH_LIST_EVERY.max(base.list_every),
+                _ => base.list_every,
+            }),
             reclaim_every: self.reclaim_every.unwrap_or(base.reclaim_every),
         }
         .validated()?;
@@ -326,6 +341,7 @@ impl Cli {
             lease_ttl: self.lease_ttl,
             max_clock_skew: self.max_clock_skew,
             backoff_base: self.retry_backoff,
+            wake_writes: !matches!(wake, WakeSpec::Pubsub { .. }),
             ..Settings::default()
         };
         Ok(WorkerConfig {
@@ -347,8 +363,30 @@ impl Cli {
             scheduler,
             schedules: self.schedules,
             schedule_refresh,
+            wake,
             metrics_addr: self.metrics_addr,
         })
+    }
+}
+
+/// The safety-net listing's default interval with Pub/Sub wake-ups.
+pub const PUSH_LIST_EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// The wake-up source: the one asked for if the store supports it, else the store's default.
+fn wake_for(store: &StoreUrl, asked: Option<WakeSpec>) -> Result<WakeSpec, String> {
+    match (asked, store) {
+        (None, StoreUrl::Local(_)) => Ok(WakeSpec::Fs),
+        (None, _) => Ok(WakeSpec::Poll),
+        (Some(WakeSpec::Fs), StoreUrl::Local(_)) => Ok(WakeSpec::Fs),
+        (Some(WakeSpec::Fs), _) => {
+            Err("--wake fs needs a directory store (use poll, or pubsub:… on gs://)".into())
+        }
+        (Some(spec @ WakeSpec::Pubsub { .. }), StoreUrl::Gcs { .. }) => Ok(spec),
+        (Some(WakeSpec::Pubsub { .. }), _) => Err(
+            "--wake pubsub:… needs a gs:// store (bucket notifications come from Cloud Storage)"
+                .into(),
+        ),
+        (Some(WakeSpec::Poll), _) => Ok(WakeSpec::Poll),
     }
 }
 
@@ -385,6 +423,8 @@ pub struct WorkerConfig {
     pub schedules: Option<PathBuf>,
     /// How often the scheduler re-reads the schedule list.
     pub schedule_refresh: Duration,
+    /// How an idle worker learns of new tasks.
+    pub wake: WakeSpec,
     /// Where to serve `GET /metrics`; `None`: no listener.
     pub metrics_addr: Option<SocketAddr>,
 }
@@ -494,6 +534,40 @@ mod tests {
     }
 
     #[test]
+    fn the_wake_up_source_follows_the_store_and_pubsub_stops_wake_writes() {
+        assert_eq!(
+            parse(&Defaults::heavy(), &["--store", "/tmp/q"]).wake,
+            WakeSpec::Fs
+        );
+        let poll = parse(&Defaults::heavy(), &["--store", "gs://bucket-a"]);
+        assert_eq!(poll.wake, WakeSpec::Poll);
+        assert!(poll.settings.wake_writes);
+        assert_eq!(poll.discovery.list_every, Duration::from_secs(1800));
+        let sub = "pubsub:projects/p/subscriptions/queue-heavy";
+        let push = parse(
+            &Defaults::heavy(),
+            &["--store", "gs://bucket-a", "--wake", sub],
+        );
+        assert_eq!(push.wake.to_string(), sub);
+        assert!(!push.settings.wake_writes);
+        assert_eq!(push.discovery.list_every, PUSH_LIST_EVERY);
+        for (store, wake, needle) in [
+            ("s3://bucket-a", sub, "gs://"),
+            ("memory://", "fs", "directory"),
+            ("gs://bucket-a", "pubsub:nope", "pubsub:projects/PROJECT"),
+        ] {
+            let err = Cli::try_parse_from_for(
+                &Defaults::heavy(),
+                ["w", "--store", store, "--wake", wake],
+            )
+            .map_err(|e| e.to_string())
+            .and_then(|cli| cli.into_config(&Defaults::heavy()))
+            .unwrap_err();
+            assert!(err.contains(needle), "{store} {wake}: {err}");
+        }
+    }
+
+    #[test]
     fn idle_workers_stay_within_the_class_a_budget_on_cloud_stores() {
         let light = Defaults::light();
         let heavy = Defaults::heavy();
@@ -545,6 +619,9 @@ mod tests {
             "[default: 5m]",
             "--grace",
             "[default: 30s]",
+            "--wake",
+            "QUEUE_WAKE",
+            "pubsub:projects/P/subscriptions/S",
             "--metrics-addr",
             "QUEUE_METRICS_ADDR",
             "TELEGRAM_BOT_TOKEN",

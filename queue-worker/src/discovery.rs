@@ -10,19 +10,29 @@
 //! 3. otherwise read `{class}/wake.json` (a GET, Class B), which every enqueue rewrites, and
 //!    wait: the wait starts at `busy_poll` after work and doubles up to `idle_poll`.
 //!
+//! With a push wake-up source up ([`crate::wake`]: Pub/Sub notifications or filesystem events),
+//! step 3 goes away and so do the listings after work: each [`Notice`] names a new pending
+//! object, which is claimed directly (one read, no listing) — or, when not due yet, kept in a
+//! local timer and claimed when it falls due. Its Pub/Sub message is acknowledged once the claim
+//! is decided. Listings remain at start, on a resume, when the push source comes back, and as
+//! the safety net. When the push source is down and enqueue writes no wake-up object
+//! (`Settings::wake_writes` off), each poll lists instead.
+//!
 //! Reclaim passes (`queue.reclaim`, one Class A listing of `running/`) run at start, one lease
 //! TTL (+ skew) later — when leases a crashed predecessor left have expired — every
 //! `reclaim_every`, and when a lease this worker lost falls due for takeover.
 //!
 //! docs/workers.md has the resulting operations per hour.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use queue_core::wake::WakeWatcher;
 use queue_core::{ClaimedTask, Class, Queue};
 use serde::{Deserialize, Serialize};
+
+use crate::wake::{Ack, Notice, Wake, WakeRx};
 
 /// Discovery cadence. Costs per idle hour are in docs/workers.md.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +110,8 @@ pub struct DiscoveryStats {
     pub reclaims: u64,
     /// Tasks claimed.
     pub claims: u64,
+    /// Notices received from a push source (duplicates included).
+    pub notices: u64,
 }
 
 /// The discovery state of one worker.
@@ -117,6 +129,11 @@ pub struct Discovery {
     reclaim_next: DateTime<Utc>,
     reclaim_extra: BTreeSet<DateTime<Utc>>,
     stats: DiscoveryStats,
+    push: bool,
+    push_lost: bool,
+    notified: BTreeMap<String, Vec<Ack>>,
+    timers: BTreeSet<(DateTime<Utc>, String)>,
+    wakes: Option<WakeRx>,
 }
 
 impl Discovery {
@@ -144,7 +161,23 @@ impl Discovery {
             reclaim_next: now,
             reclaim_extra: BTreeSet::from([now + takeover]),
             stats: DiscoveryStats::default(),
+            push: false,
+            push_lost: false,
+            notified: BTreeMap::new(),
+            timers: BTreeSet::new(),
+            wakes: None,
         }
+    }
+
+    /// Listen to a push wake-up source (the runner takes the receiver with [`Self::take_wakes`]).
+    pub fn with_wakes(mut self, wakes: WakeRx) -> Self {
+        self.wakes = Some(wakes);
+        self
+    }
+
+    /// The wake-up receiver, for the loop that waits on it.
+    pub fn take_wakes(&mut self) -> Option<WakeRx> {
+        self.wakes.take()
     }
 
     /// Operations so far.
@@ -152,10 +185,45 @@ impl Discovery {
         self.stats
     }
 
-    /// A task ended: look again at once, and poll fast for a while.
+    /// A task ended: look again at once, and poll fast for a while. With push wake-ups on,
+    /// nothing: new tasks announce themselves.
     pub fn worked(&mut self, now: DateTime<Utc>) {
+        if self.push {
+            return;
+        }
         self.list_at = Some(now);
         self.poll = self.settings.busy_poll;
+    }
+
+    /// Whether a push source is up (idle steps read no wake-up object).
+    pub fn push(&self) -> bool {
+        self.push
+    }
+
+    /// Take in what a wake-up source said.
+    pub fn on_wake(&mut self, wake: Wake, now: DateTime<Utc>) {
+        match wake {
+            Wake::Up => {
+                // Whatever arrived while it was down was announced to nobody. (At start the
+                // first listing covers what came before the source was up.)
+                if self.push_lost {
+                    self.list_at = Some(now);
+                }
+                self.push = true;
+                self.push_lost = false;
+            }
+            Wake::Down => {
+                self.push = false;
+                self.push_lost = true;
+                self.poll = self.settings.busy_poll;
+            }
+            Wake::Look => self.list_at = Some(now),
+            Wake::Notice(Notice { name, ack }) => {
+                self.stats.notices += 1;
+                let acks = self.notified.entry(name).or_default();
+                acks.extend(ack);
+            }
+        }
     }
 
     /// Run a reclaim pass at `at` (a lease this worker lost can be taken over then).
@@ -167,13 +235,16 @@ impl Discovery {
     pub async fn step(&mut self, queue: &Queue) -> queue_core::Result<Step> {
         let now = queue.clock().now();
         self.reclaim_if_due(queue, now).await;
+        if let Some(task) = self.claim_notified(queue, now).await? {
+            return Ok(Step::Claimed(Box::new(task)));
+        }
         let mut listed = false;
         loop {
             while let Some(name) = self.candidates.pop_front() {
                 if let Some(task) = queue.try_claim(self.class, &self.worker, &name).await? {
                     self.stats.claims += 1;
                     self.poll = self.settings.busy_poll;
-                    if self.candidates.is_empty() {
+                    if self.candidates.is_empty() && !self.push {
                         // A burst may have more: enqueues within a second share one wake-up.
                         self.list_at = Some(now + to_chrono(self.settings.busy_poll));
                     }
@@ -186,8 +257,14 @@ impl Discovery {
             // Read the wake-up object before any listing, so a change seen later is newer
             // than the listing.
             let reason = self.list_reason(now);
-            self.stats.wake_polls += 1;
-            let woken = self.wake.poll(queue.bucket(), self.class).await?;
+            let woken = if self.push {
+                false
+            } else if queue.settings().wake_writes {
+                self.stats.wake_polls += 1;
+                self.wake.poll(queue.bucket(), self.class).await?
+            } else {
+                true // no wake-up object to read, and no push: list on each poll
+            };
             if reason.is_none() && !woken {
                 break;
             }
@@ -215,6 +292,47 @@ impl Discovery {
         Ok(Step::Idle(wait))
     }
 
+    /// Claim the notified names that are due, oldest first; keep the others in timers. Each
+    /// name's messages are acknowledged once its claim is decided; on a store error they stay
+    /// (the name is tried again at the next step, the message redelivered if we stop).
+    async fn claim_notified(
+        &mut self,
+        queue: &Queue,
+        now: DateTime<Utc>,
+    ) -> queue_core::Result<Option<ClaimedTask>> {
+        while let Some((due, _)) = self.timers.first().cloned() {
+            if due > now {
+                break;
+            }
+            let (_, name) = self.timers.pop_first().expect("just seen");
+            self.notified.entry(name).or_default();
+        }
+        while let Some((name, acks)) = self.notified.pop_first() {
+            let file = name.rsplit('/').next().unwrap_or_default();
+            if let Ok(p) = queue_core::names::parse_pending_file(file)
+                && p.due > now
+            {
+                self.timers.insert((p.due, name));
+                acks.into_iter().for_each(Ack::done);
+                continue;
+            }
+            match queue.try_claim(self.class, &self.worker, &name).await {
+                Ok(claimed) => {
+                    acks.into_iter().for_each(Ack::done);
+                    if let Some(task) = claimed {
+                        self.stats.claims += 1;
+                        return Ok(Some(task));
+                    }
+                }
+                Err(e) => {
+                    self.notified.insert(name, acks);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(None)
+    }
+
     /// Why a listing is due now, if it is.
     fn list_reason(&self, now: DateTime<Utc>) -> Option<&'static str> {
         if self.list_at.is_some_and(|t| t <= now) {
@@ -232,7 +350,13 @@ impl Discovery {
 
     /// How long to wait: the poll interval, or less when something is due sooner.
     fn wait_from(&self, now: DateTime<Utc>) -> Duration {
-        let mut until = now + to_chrono(self.poll);
+        let idle = if self.push {
+            self.settings.list_every
+        } else {
+            self.poll
+        };
+        let mut until = now + to_chrono(idle);
+        let timer = self.timers.first().map(|(t, _)| *t);
         let safety = self
             .last_list
             .map(|t| t + to_chrono(self.settings.list_every));
@@ -243,6 +367,7 @@ impl Discovery {
             safety,
             Some(self.reclaim_next),
             extra,
+            timer,
         ]
         .into_iter()
         .flatten()

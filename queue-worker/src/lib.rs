@@ -9,7 +9,9 @@
 //! - [`exec`]        — the exec protocol: run one handler process, map its exit to an outcome.
 //! - [`attachments`] — download a task's files into a private temporary directory.
 //! - [`heartbeat`]   — renew the lease while the handler runs; cancel it when the lease is lost.
-//! - [`discovery`]   — find work cheaply: wake-up object, backed-off polling, reclaim passes.
+//! - [`discovery`]   — find work cheaply: wake-up object, backed-off polling, reclaim passes,
+//!   and direct claims of the objects a push source names.
+//! - [`wake`]        — wake-up sources: Pub/Sub bucket notifications, filesystem events, poll.
 //! - [`runner`]      — the claim loop with N slots, and running one claimed task to the end.
 //! - [`presence`]    — `workers/{id}.json`, and the clock check against the store at start.
 //! - [`notify`]      — send results and final failures to a Telegram chat.
@@ -36,6 +38,7 @@ pub mod presence;
 pub mod runner;
 pub mod scheduler;
 pub mod shutdown;
+pub mod wake;
 
 pub use app::{main, run};
 pub use config::{Defaults, WorkerConfig};

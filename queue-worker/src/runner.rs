@@ -391,9 +391,13 @@ impl Worker {
         let abort = CancellationToken::new();
         let mut running = JoinSet::new();
         let mut errors = error_backoff();
+        let mut wakes = discovery.take_wakes();
         loop {
             while let Ok(report) = ended.try_recv() {
                 self.learn(&mut discovery, &report);
+            }
+            while let Some(wake) = wakes.as_mut().and_then(|w| w.try_recv().ok()) {
+                discovery.on_wake(wake, self.queue.clock().now());
             }
             while running.try_join_next().is_some() {}
             let slot = tokio::select! {
@@ -425,6 +429,7 @@ impl Worker {
                         _ = stop.cancelled() => break,
                         _ = tokio::time::sleep(wait) => {}
                         Some(report) = ended.recv() => self.learn(&mut discovery, &report),
+                        Some(wake) = next_wake(&mut wakes) => discovery.on_wake(wake, self.queue.clock().now()),
                     }
                 }
                 Err(e) => {
@@ -478,6 +483,17 @@ impl Worker {
                 .unwrap_or(chrono::Duration::minutes(1));
             discovery.reclaim_at(deadline.max(now) + skew + chrono::Duration::seconds(1));
         }
+    }
+}
+
+/// The next wake-up, or never when there is no source (or it is gone).
+async fn next_wake(wakes: &mut Option<crate::wake::WakeRx>) -> Option<crate::wake::Wake> {
+    match wakes {
+        Some(rx) => match rx.recv().await {
+            Some(wake) => Some(wake),
+            None => std::future::pending().await,
+        },
+        None => std::future::pending().await,
     }
 }
 

@@ -24,12 +24,19 @@ const TTL: Duration = Duration::from_secs(300);
 /// Run a worker built like the binary with `defaults` on a cloud store for a simulated idle
 /// hour (after ten minutes of start-up) and count the store operations of that hour.
 async fn idle_hour(defaults: Defaults) -> OpCounts {
+    idle_hour_with(defaults, false).await
+}
+
+/// [`idle_hour`], with a push wake-up source up when `push` (as `--wake pubsub:…` sets it up:
+/// no wake-up writes, hourly safety net).
+async fn idle_hour_with(defaults: Defaults, push: bool) -> OpCounts {
     let memory = Bucket::memory();
     let counting = Arc::new(CountingStore::new(memory.object_store().clone()));
     let bucket = memory.with_object_store(counting.clone());
     let clock: Arc<dyn Clock> = Arc::new(TokioClock::new());
     let mut s = settings(TTL);
     s.max_clock_skew = Duration::from_secs(60);
+    s.wake_writes = !push;
     let q = queue(bucket.clone(), clock.clone(), s);
     let id = format!("{}-host", defaults.class);
     let worker = Worker::new(
@@ -62,16 +69,26 @@ async fn idle_hour(defaults: Defaults) -> OpCounts {
         };
         queue_worker::scheduler::spawn(q.clone(), settings, stop.clone())
     });
+    let list_every = if push {
+        queue_worker::config::PUSH_LIST_EVERY
+    } else {
+        defaults.cloud.list_every
+    };
+    let (wake_tx, wakes) = tokio::sync::mpsc::unbounded_channel();
+    if push {
+        wake_tx.send(queue_worker::wake::Wake::Up).unwrap();
+    }
     let discovery = Discovery::new(
         defaults.class,
         id,
         DiscoverySettings {
-            list_every: defaults.cloud.list_every,
+            list_every,
             reclaim_every: defaults.cloud.reclaim_every,
             ..DiscoverySettings::cloud()
         },
         &q,
-    );
+    )
+    .with_wakes(wakes);
     let run = tokio::spawn(Arc::new(worker).run(discovery, stop.clone(), Duration::from_secs(1)));
 
     // Let start-up costs (first listing, reclaim at start and after one TTL) pass, then
@@ -86,6 +103,7 @@ async fn idle_hour(defaults: Defaults) -> OpCounts {
     );
     stop.cancel();
     run.await.unwrap();
+    drop(wake_tx);
     presence.await.unwrap();
     if let Some(scheduler) = scheduler {
         scheduler.await.unwrap();
@@ -105,6 +123,22 @@ async fn an_idle_worker_heavy_spends_at_most_six_class_a_an_hour() {
         hour.class_b <= 130,
         "about one wake-up read per 30 s: {hour:?}"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_idle_worker_heavy_with_push_wake_ups_reads_nothing_and_lists_once_an_hour() {
+    let hour = idle_hour_with(Defaults::heavy(), true).await;
+    let lists = hour
+        .by_op
+        .get(&queue_core::store::counting::CountedOp::List)
+        .copied()
+        .unwrap_or(0);
+    assert_eq!(hour.class_b, 0, "no wake-up reads: {hour:?}");
+    assert!(
+        lists <= 2,
+        "one safety-net listing and one reclaim: {hour:?}"
+    );
+    assert!(hour.class_a <= 5, "{hour:?}");
 }
 
 #[tokio::test(start_paused = true)]

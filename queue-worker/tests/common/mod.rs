@@ -55,3 +55,5 @@ pub fn sh_command(script: &str) -> String {
 pub fn toml_string(s: &str) -> String {
     serde_json::to_string(s).unwrap()
 }
+
+pub mod wake;
