@@ -120,6 +120,7 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
     .with_concurrency(config.concurrency)
     .with_exec(config.exec.clone())
     .with_notifier(notifier.clone());
+    let worker = Arc::new(worker);
 
     let keeper = PresenceKeeper::new(
         bucket.clone(),
@@ -163,7 +164,14 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
             refresh_every: config.schedule_refresh,
             ..SchedulerSettings::default()
         };
-        Some(scheduler::spawn(queue.clone(), settings, stop.clone()))
+        let inline = scheduler::InlineHandlers::new(worker.clone(), stop.clone());
+        let owner = scheduler::owner_id(&config.worker_id, queue.clock().now());
+        Some(scheduler::spawn_with_inline(
+            queue.clone(),
+            settings,
+            Some((inline, owner)),
+            stop.clone(),
+        ))
     } else {
         None
     };
@@ -186,7 +194,7 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
         config.discovery.clone(),
         &queue,
     );
-    Arc::new(worker).run(discovery, stop, config.grace).await;
+    worker.run(discovery, stop, config.grace).await;
 
     let _ = presence.await;
     if let Some(scheduler) = scheduler {

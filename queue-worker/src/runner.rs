@@ -181,6 +181,18 @@ impl Worker {
         TaskReport { id, kind, end }
     }
 
+    /// Whether the handlers file (or a built-in) handles `kind`.
+    pub fn handles(&self, kind: &str) -> bool {
+        self.handlers.get(kind).is_some()
+    }
+
+    /// Run the handler for `envelope` without a lease: the same handlers and exec path, no
+    /// heartbeat, nothing committed (a schedule's inline run; queue-worker's
+    /// [`scheduler`](crate::scheduler) records what it returns).
+    pub async fn run_unleased(&self, envelope: &Envelope, stop: &CancellationToken) -> Outcome {
+        self.handle(envelope, stop).await.outcome
+    }
+
     /// Run the task's handler and turn what happened into an outcome.
     async fn handle(&self, envelope: &Envelope, stop: &CancellationToken) -> Ran {
         let Some(handler) = self.handlers.get(&envelope.kind) else {
