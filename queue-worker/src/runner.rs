@@ -370,6 +370,19 @@ impl Worker {
                 _ = stop.cancelled() => break,
                 slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
             };
+            // Names left from the last listing are claimed in the slot's own task, so the
+            // slots of one worker claim at the same time (a claim is several round trips).
+            if let Some(name) = discovery.take_candidate(self.queue.clock().now()) {
+                let worker = self.clone();
+                let (ended_tx, abort, stop) = (ended_tx.clone(), abort.clone(), stop.clone());
+                running.spawn(async move {
+                    if let Some(report) = worker.claim_and_run(&name, &stop, &abort).await {
+                        let _ = ended_tx.send(report);
+                    }
+                    drop(slot);
+                });
+                continue;
+            }
             // A step is not cancelled half-way: a claim it made must be run or released.
             match discovery.step(&self.queue).await {
                 Ok(Step::Claimed(task)) => {
@@ -408,6 +421,29 @@ impl Worker {
             }
         }
         self.drain(running, abort, grace).await;
+    }
+
+    /// Claim one listed name and run it; `None` when another worker had it (a lost race) or
+    /// the claim failed. A claim made after `stop` is given back at once.
+    async fn claim_and_run(
+        &self,
+        name: &str,
+        stop: &CancellationToken,
+        abort: &CancellationToken,
+    ) -> Option<TaskReport> {
+        let task = match self.queue.try_claim(self.class, &self.id, name).await {
+            Ok(task) => task?,
+            Err(e) => {
+                tracing::warn!(class = %self.class, object = %name, error = %e, "claim failed; carrying on");
+                return None;
+            }
+        };
+        if stop.is_cancelled() {
+            let report = self.release_unstarted(task).await;
+            tracing::info!(task = %report.id, end = ?report.end, "claimed just before shutdown; given back");
+            return Some(report);
+        }
+        Some(self.run_claimed(task, abort).await)
     }
 
     async fn drain(&self, mut running: JoinSet<()>, abort: CancellationToken, grace: Duration) {
