@@ -7,5 +7,7 @@ mod binary;
 mod commands;
 mod common;
 mod fake_bot_api;
+mod followups;
+mod routing;
 mod schedules;
 mod webhook;

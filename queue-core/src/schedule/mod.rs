@@ -13,8 +13,9 @@
 //! - [`file`]      — the TOML file of schedules loaded at worker start.
 //! - [`inline`]    — `run = "inline"`: slots run inside the scheduler; failures and an hourly
 //!   roll-up are all they write (the roll-up also decides which scheduler runs the next hour).
-//! - [`phrase`]    — the Korean phrase parser ("매일 오전 9시" → `0 9 * * *`).
-//! - [`render`]    — next run in the schedule's zone and UTC, for `schedules ls` and the bot.
+//!
+//! The Korean phrase parser and the next-run texts people read live in the `phrases` crate,
+//! next to their users (the bot and `queuectl`).
 //!
 //! **Exactly once.** Every slot is enqueued with the idempotency key
 //! `sched:{name}:{slot as %Y%m%dT%H%M%SZ}` ([`slot_key`]); the queue creates one task per key,
@@ -25,8 +26,6 @@ pub mod catchup;
 pub mod file;
 pub mod inline;
 mod inline_run;
-pub mod phrase;
-pub mod render;
 pub mod scheduler;
 pub mod spec;
 pub mod store;
@@ -47,8 +46,6 @@ use crate::task::Class;
 pub use self::catchup::{Decision, decide};
 pub use self::file::{load_file, parse_toml};
 pub use self::inline::{InlineOutcome, InlineRunner, RunMode};
-pub use self::phrase::{PhraseMatch, parse_phrase};
-pub use self::render::{NextRun, next_run};
 pub use self::scheduler::{
     FiredSlot, InvalidSchedule, ScheduleFailure, Scheduler, SchedulerSettings, SkippedSlots,
     TickReport,
