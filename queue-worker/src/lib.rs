@@ -14,7 +14,8 @@
 //! - [`presence`]    — `workers/{id}.json`, and the clock check against the store at start.
 //! - [`notify`]      — send results and final failures to a Telegram chat.
 //! - [`shutdown`]    — SIGTERM/SIGINT: stop claiming, grace period, release, second signal.
-//! - [`scheduler`]   — run queue-core's schedules inside a worker (worker-light by default).
+//! - [`scheduler`]   — run queue-core's schedules inside a worker (worker-light by default);
+//!   `run = "inline"` schedules with this worker's handlers (no task, an hourly roll-up).
 //! - [`app`]         — wiring: build everything from the config and run until shut down.
 
 pub mod app;
