@@ -9,6 +9,7 @@ use std::time::Duration;
 use queue_core::Queue;
 
 use crate::classify::Rules;
+use crate::metrics::IngressMetrics;
 use crate::reply::Lang;
 use crate::secret::Secret;
 use crate::telegram::bot::BotApi;
@@ -62,6 +63,8 @@ pub struct AppState {
     pub api_token: Option<Secret>,
     /// Body size and time limits.
     pub limits: Limits,
+    /// Counters and the cached task counts of `GET /metrics`.
+    pub metrics: Arc<IngressMetrics>,
 }
 
 impl AppState {
@@ -74,6 +77,7 @@ impl AppState {
             telegram: None,
             api_token: None,
             limits: Limits::default(),
+            metrics: Arc::new(IngressMetrics::new()),
         }
     }
 
@@ -98,6 +102,13 @@ impl AppState {
     /// Reply in this language.
     pub fn with_lang(mut self, lang: Lang) -> Self {
         self.lang = lang;
+        self
+    }
+
+    /// Report these metrics (e.g. with the store's requests counted:
+    /// [`IngressMetrics::counting`]).
+    pub fn with_metrics(mut self, metrics: IngressMetrics) -> Self {
+        self.metrics = Arc::new(metrics);
         self
     }
 

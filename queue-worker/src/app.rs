@@ -14,6 +14,7 @@ use crate::config::{Cli, Defaults, WorkerConfig, hostname};
 use crate::discovery::Discovery;
 use crate::handlers::Handlers;
 use crate::logging;
+use crate::metrics::{self, WorkerMetrics};
 use crate::notify::{Notifier, TelegramNotifier};
 use crate::presence::{Identity, PresenceKeeper};
 use crate::runner::Worker;
@@ -105,6 +106,16 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
     let bucket = Bucket::open(&config.store, &StoreEnv::from_env())
         .await
         .map_err(Failure::runtime)?;
+    // Counting the store's requests only when someone will read them.
+    let (bucket, worker_metrics) = match config.metrics_addr {
+        Some(_) => WorkerMetrics::counting(&bucket),
+        None => (bucket, WorkerMetrics::new()),
+    };
+    let worker_metrics = Arc::new(worker_metrics);
+    let metrics_listener = match config.metrics_addr {
+        Some(addr) => Some(metrics::bind(addr).await.map_err(Failure::config)?),
+        None => None,
+    };
     let clock = Arc::new(SystemClock);
     let queue = Arc::new(Queue::new(
         bucket.clone(),
@@ -119,7 +130,8 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
     )
     .with_concurrency(config.concurrency)
     .with_exec(config.exec.clone())
-    .with_notifier(notifier.clone());
+    .with_notifier(notifier.clone())
+    .with_metrics(worker_metrics.clone());
     let worker = Arc::new(worker);
 
     let keeper = PresenceKeeper::new(
@@ -176,6 +188,12 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
         None
     };
     let presence = tokio::spawn(keeper.clone().run(stop.clone()));
+    let metrics_server = metrics_listener.map(|listener| {
+        if let Ok(addr) = listener.local_addr() {
+            tracing::info!(%addr, "metrics listening on http://{addr}/metrics");
+        }
+        tokio::spawn(metrics::serve(listener, worker_metrics, stop.clone()))
+    });
 
     tracing::info!(
         worker_id = %config.worker_id,
@@ -197,6 +215,9 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
     worker.run(discovery, stop, config.grace).await;
 
     let _ = presence.await;
+    if let Some(server) = metrics_server {
+        let _ = server.await;
+    }
     if let Some(scheduler) = scheduler {
         let _ = scheduler.await;
     }

@@ -13,6 +13,7 @@
 //! - [`runner`]      — the claim loop with N slots, and running one claimed task to the end.
 //! - [`presence`]    — `workers/{id}.json`, and the clock check against the store at start.
 //! - [`notify`]      — send results and final failures to a Telegram chat.
+//! - [`metrics`]     — counters and the handler-duration histogram on `--metrics-addr`.
 //! - [`shutdown`]    — SIGTERM/SIGINT: stop claiming, grace period, release, second signal.
 //! - [`scheduler`]   — run queue-core's schedules inside a worker (worker-light by default);
 //!   `run = "inline"` schedules with this worker's handlers (no task, an hourly roll-up).
@@ -26,6 +27,7 @@ pub mod exec;
 pub mod handlers;
 pub mod heartbeat;
 pub mod logging;
+pub mod metrics;
 pub mod notify;
 pub mod presence;
 pub mod runner;
@@ -36,4 +38,5 @@ pub use app::{main, run};
 pub use config::{Defaults, WorkerConfig};
 pub use discovery::{Discovery, DiscoverySettings, Step};
 pub use handlers::Handlers;
+pub use metrics::WorkerMetrics;
 pub use runner::{TaskEnd, TaskReport, Worker};

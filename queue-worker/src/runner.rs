@@ -28,6 +28,7 @@ use crate::discovery::{Discovery, Step};
 use crate::exec::{self, ExecSettings, Interrupt, Invocation, ProcessGroups};
 use crate::handlers::{Action, Builtin, Handlers};
 use crate::heartbeat;
+use crate::metrics::WorkerMetrics;
 use crate::notify::{Notifier, notice_for};
 use crate::presence::TaskSet;
 
@@ -43,6 +44,7 @@ pub struct Worker {
     notifier: Option<Arc<dyn Notifier>>,
     tasks: TaskSet,
     groups: ProcessGroups,
+    metrics: Arc<WorkerMetrics>,
 }
 
 /// How one task ended for this worker.
@@ -97,6 +99,7 @@ impl Worker {
             notifier: None,
             tasks: TaskSet::default(),
             groups: ProcessGroups::default(),
+            metrics: Arc::new(WorkerMetrics::new()),
         }
     }
 
@@ -115,6 +118,12 @@ impl Worker {
     /// Where results go.
     pub fn with_notifier(mut self, notifier: Option<Arc<dyn Notifier>>) -> Self {
         self.notifier = notifier;
+        self
+    }
+
+    /// Count claims, ends, handler durations and renewals here.
+    pub fn with_metrics(mut self, metrics: Arc<WorkerMetrics>) -> Self {
+        self.metrics = metrics;
         self
     }
 
@@ -157,6 +166,7 @@ impl Worker {
             envelope.max_attempts = max;
         }
         tracing::info!(task = %id, kind = %kind, attempt = envelope.attempt, max_attempts = envelope.max_attempts, "running task");
+        self.metrics.claimed(self.class);
         self.tasks.insert(id);
         let stop_handler = abort.child_token();
         let beat = heartbeat::spawn(
@@ -165,7 +175,9 @@ impl Worker {
             envelope.clone(),
             stop_handler.clone(),
         );
+        let started = std::time::Instant::now();
         let ran = self.handle(&envelope, &stop_handler).await;
+        let handler_time = started.elapsed();
         let beat = beat.stop().await;
         let end = if let Some(lost) = beat.lost {
             tracing::warn!(task = %id, kind = %kind, error = %lost, "lease lost; nothing committed (another worker may have the task)");
@@ -178,6 +190,11 @@ impl Worker {
             self.commit(&beat.lease, &envelope, ran.outcome).await
         };
         self.tasks.remove(id);
+        let known = self
+            .handlers
+            .get(&kind)
+            .map_or("unknown", |_| kind.as_str());
+        (self.metrics).ended(self.class, known, &end, handler_time, beat.renewals);
         TaskReport { id, kind, end }
     }
 

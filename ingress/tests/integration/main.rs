@@ -8,6 +8,7 @@ mod commands;
 mod common;
 mod fake_bot_api;
 mod followups;
+mod metrics;
 mod routing;
 mod schedules;
 mod webhook;
