@@ -340,6 +340,7 @@ pub fn slot_envelope(
         result: None,
         failure: None,
         replay_of: None,
+        replayed_as: None,
         extra: Default::default(),
     }
 }
