@@ -7,7 +7,8 @@
 #   --quick           fewer tasks and samples (a smoke run; numbers are noisier)
 #   --skip-s3         no S3 (moto) throughput runs
 #   --skip-baselines  no RQ / Celery runs (they install redis-server and PyPI packages)
-#   --only            run only these: machine, ops, cost, throughput, process, baselines
+#   --only            run only these: machine, ops, cost, throughput, scaleout, process,
+#                     baselines
 #                     (the report is always rewritten from whatever bench/results/ holds)
 #
 # Needs: a Rust toolchain, python3; for S3, scripts/install-test-tools.sh (run here when
@@ -30,7 +31,7 @@ while [[ $# -gt 0 ]]; do
         --skip-s3) skip_s3=true ;;
         --skip-baselines) skip_baselines=true ;;
         --only) only="$2"; shift ;;
-        -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "bench.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
     shift
@@ -118,6 +119,16 @@ if wanted throughput; then
             --tasks-memory-50ms 20 --tasks-s3 50
     else
         save throughput "$bin/throughput" --stores "$stores"
+    fi
+fi
+
+if wanted scaleout; then
+    # results/scaleout-before.json, when present, is an earlier run kept for the chart's
+    # "before" curve; this run replaces only scaleout.json.
+    if $quick; then
+        save scaleout "$bin/scaleout" --tasks 200 --tasks-one-slot 40
+    else
+        save scaleout "$bin/scaleout"
     fi
 fi
 

@@ -1,6 +1,6 @@
 //! A store wrapper that notices tasks reaching `done/`, so a benchmark knows when the last task
 //! finished without listing the bucket (a listing of thousands of names would perturb what it
-//! measures).
+//! measures) — and counts the races workers lose on the way.
 
 use std::fmt;
 use std::sync::Arc;
@@ -22,12 +22,24 @@ use tokio::sync::Notify;
 /// - A write is counted once it succeeded; a failed write is not.
 /// - Only `put_opts` is watched: the queue writes `done/{id}.json` with a put (a roll-forward
 ///   writes the same object again, which counts again — benchmarks run without crashes).
-/// - Clones share the counter.
+/// - Lost races: a conditional write refused (`AlreadyExists`, `Precondition`) and a read of
+///   a pending object that is gone (`NotFound`: another worker claimed it first).
+/// - Clones share the counters.
 #[derive(Debug, Clone)]
 pub struct DoneWatch {
     inner: Arc<dyn ObjectStore>,
     done: Arc<AtomicU64>,
     changed: Arc<Notify>,
+    races: Arc<[AtomicU64; 2]>,
+}
+
+/// Races lost since the last reset.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LostRaces {
+    /// Conditional writes refused because another writer was first (a failed claim create).
+    pub failed_creates: u64,
+    /// Reads of pending objects that were already gone (claimed by another worker).
+    pub vanished_reads: u64,
 }
 
 impl DoneWatch {
@@ -37,6 +49,15 @@ impl DoneWatch {
             inner,
             done: Arc::new(AtomicU64::new(0)),
             changed: Arc::new(Notify::new()),
+            races: Arc::new([AtomicU64::new(0), AtomicU64::new(0)]),
+        }
+    }
+
+    /// Races lost since the last reset.
+    pub fn lost_races(&self) -> LostRaces {
+        LostRaces {
+            failed_creates: self.races[0].load(Ordering::SeqCst),
+            vanished_reads: self.races[1].load(Ordering::SeqCst),
         }
     }
 
@@ -48,6 +69,9 @@ impl DoneWatch {
     /// Start counting from zero.
     pub fn reset(&self) {
         self.done.store(0, Ordering::SeqCst);
+        for r in self.races.iter() {
+            r.store(0, Ordering::SeqCst);
+        }
     }
 
     /// Wait until at least `n` writes to `done/` were seen; false on timeout.
@@ -85,9 +109,16 @@ impl ObjectStore for DoneWatch {
         opts: PutOptions,
     ) -> Result<PutResult> {
         let result = self.inner.put_opts(location, payload, opts).await;
-        if result.is_ok() && is_done_object(location.as_ref()) {
-            self.done.fetch_add(1, Ordering::SeqCst);
-            self.changed.notify_waiters();
+        match &result {
+            Ok(_) if is_done_object(location.as_ref()) => {
+                self.done.fetch_add(1, Ordering::SeqCst);
+                self.changed.notify_waiters();
+            }
+            Err(object_store::Error::AlreadyExists { .. })
+            | Err(object_store::Error::Precondition { .. }) => {
+                self.races[0].fetch_add(1, Ordering::SeqCst);
+            }
+            _ => {}
         }
         result
     }
@@ -101,7 +132,13 @@ impl ObjectStore for DoneWatch {
     }
 
     async fn get_opts(&self, location: &Path, options: GetOptions) -> Result<GetResult> {
-        self.inner.get_opts(location, options).await
+        let result = self.inner.get_opts(location, options).await;
+        if matches!(result, Err(object_store::Error::NotFound { .. }))
+            && location.as_ref().contains("/pending/")
+        {
+            self.races[1].fetch_add(1, Ordering::SeqCst);
+        }
+        result
     }
 
     fn delete_stream(
@@ -155,5 +192,36 @@ mod tests {
         assert_eq!(watch.count(), 2);
         watch.reset();
         assert!(!watch.wait_for(1, Duration::from_millis(20)).await);
+    }
+
+    #[tokio::test]
+    async fn refused_creates_and_claimed_pending_reads_count_as_lost_races() {
+        let watch = Arc::new(DoneWatch::new(Bucket::memory().object_store().clone()));
+        let bucket = Bucket::memory().with_object_store(watch.clone());
+        bucket
+            .create("light/running/a/1.json", b"{}".to_vec())
+            .await
+            .unwrap();
+        bucket
+            .create("light/running/a/1.json", b"{}".to_vec())
+            .await
+            .unwrap();
+        assert!(
+            bucket
+                .get("light/pending/x_a.json")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(bucket.get("light/done/a.json").await.unwrap().is_none());
+        assert_eq!(
+            watch.lost_races(),
+            LostRaces {
+                failed_creates: 1,
+                vanished_reads: 1
+            }
+        );
+        watch.reset();
+        assert_eq!(watch.lost_races(), LostRaces::default());
     }
 }

@@ -11,6 +11,7 @@
 //! - [`fleet`]      — in-process workers running queue-worker's real runner, and a producer.
 //! - [`ops`]        — Class A/B operations per protocol step and per task (injected clock).
 //! - [`throughput`] — tasks per second, end to end and draining a backlog.
+//! - [`scaleout`]   — the same backlog drained by 1 to 64 slots on the 50 ms store.
 //! - [`process`]    — the worker binaries as processes: memory and pickup latency.
 //! - [`stats`]      — percentiles.
 //! - [`rss`]        — resident memory of a process, from `/proc`.
@@ -24,6 +25,7 @@ pub mod ops;
 pub mod process;
 pub mod report;
 pub mod rss;
+pub mod scaleout;
 pub mod sim;
 pub mod stats;
 pub mod store;

@@ -7,7 +7,7 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use queue_core::schedule::{
-    Schedule, ScheduleStore, Scheduler, SchedulerSettings, parse_toml, slot_key,
+    RunMode, Schedule, ScheduleStore, Scheduler, SchedulerSettings, parse_toml, slot_key,
 };
 use queue_core::store::counting::{CountedOp, CountingStore};
 use queue_core::store::faulty::{Fault, FaultRule, FaultyStore, Op};
@@ -30,9 +30,15 @@ async fn pending_tasks(bucket: &Bucket) -> Vec<Envelope> {
     out
 }
 
+/// The example file's schedules, all as tasks: these cases are about slots becoming tasks
+/// (the inline sync check has its own, tests/schedule_inline.rs).
 fn example_schedules(now: DateTime<Utc>) -> Vec<Schedule> {
     let text = include_str!("../../examples/schedules.toml");
-    parse_toml(text, now).unwrap()
+    let mut schedules = parse_toml(text, now).unwrap();
+    for s in &mut schedules {
+        s.run = RunMode::Task;
+    }
+    schedules
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

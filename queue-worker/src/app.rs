@@ -139,6 +139,7 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
     .with_metrics(worker_metrics.clone())
     .with_alerter(alerter.clone())
     .with_handler_env(handler_env(&config.store));
+    let worker = Arc::new(worker);
 
     let keeper = PresenceKeeper::new(
         bucket.clone(),
@@ -182,7 +183,14 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
             refresh_every: config.schedule_refresh,
             ..SchedulerSettings::default()
         };
-        Some(scheduler::spawn(queue.clone(), settings, stop.clone()))
+        let inline = scheduler::InlineHandlers::new(worker.clone(), stop.clone());
+        let owner = scheduler::owner_id(&config.worker_id, queue.clock().now());
+        Some(scheduler::spawn_with_inline(
+            queue.clone(),
+            settings,
+            Some((inline, owner)),
+            stop.clone(),
+        ))
     } else {
         None
     };
@@ -233,7 +241,7 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
         &queue,
     )
     .with_wakes(wakes);
-    Arc::new(worker).run(discovery, stop, config.grace).await;
+    worker.run(discovery, stop, config.grace).await;
 
     let _ = presence.await;
     if let Some(server) = metrics_server {

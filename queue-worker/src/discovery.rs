@@ -334,6 +334,19 @@ impl Discovery {
     }
 
     /// Why a listing is due now, if it is.
+    /// Take the next name of the last listing, for a claim the caller makes itself (the
+    /// runner claims in the slot's own task, so one worker's claims overlap instead of
+    /// waiting for each other's round trips). The cadence treats it as a claim: when it was
+    /// the last name, list again after `busy_poll`.
+    pub fn take_candidate(&mut self, now: DateTime<Utc>) -> Option<String> {
+        let name = self.candidates.pop_front()?;
+        self.poll = self.settings.busy_poll;
+        if self.candidates.is_empty() {
+            self.list_at = Some(now + to_chrono(self.settings.busy_poll));
+        }
+        Some(name)
+    }
+
     fn list_reason(&self, now: DateTime<Utc>) -> Option<&'static str> {
         if self.list_at.is_some_and(|t| t <= now) {
             return Some("after work");

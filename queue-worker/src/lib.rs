@@ -19,7 +19,8 @@
 //! - [`outputs`]     — write the Markdown reports a handler's result names to `results/`.
 //! - [`alerts`]      — operator alerts: dead-lettered routine jobs, findings, a silent VM.
 //! - [`shutdown`]    — SIGTERM/SIGINT: stop claiming, grace period, release, second signal.
-//! - [`scheduler`]   — run queue-core's schedules inside a worker (worker-light by default).
+//! - [`scheduler`]   — run queue-core's schedules inside a worker (worker-light by default);
+//!   `run = "inline"` schedules with this worker's handlers (no task, an hourly roll-up).
 //! - [`app`]         — wiring: build everything from the config and run until shut down.
 
 pub mod alerts;

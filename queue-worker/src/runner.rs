@@ -219,6 +219,31 @@ impl Worker {
         TaskReport { id, kind, end }
     }
 
+    /// Whether the handlers file (or a built-in) handles `kind`.
+    pub fn handles(&self, kind: &str) -> bool {
+        self.handlers.get(kind).is_some()
+    }
+
+    /// Run the handler for `envelope` without a lease: the same handlers and exec path, no
+    /// heartbeat, nothing committed (a schedule's inline run; queue-worker's
+    /// [`scheduler`](crate::scheduler) records what it returns).
+    ///
+    /// As after a task's run, reports the result names go to `results/` and the alerts its
+    /// result carries are raised. A failure raises none here: the scheduler records it as a
+    /// failed task, whose id the alert would have to name.
+    pub async fn run_unleased(&self, envelope: &Envelope, stop: &CancellationToken) -> Outcome {
+        let ran = self.handle(envelope, stop).await;
+        let outcome = crate::outputs::deliver(self.queue.bucket(), ran.outcome).await;
+        if let (Some(alerter), Outcome::Done(result)) = (&self.alerter, &outcome) {
+            let mut done = envelope.clone();
+            done.result = Some(result.clone());
+            alerter
+                .raise(alerts::for_task(&done, TaskState::Done))
+                .await;
+        }
+        outcome
+    }
+
     /// Run the task's handler and turn what happened into an outcome.
     async fn handle(&self, envelope: &Envelope, stop: &CancellationToken) -> Ran {
         let Some(handler) = self.handlers.get(&envelope.kind) else {
@@ -405,6 +430,19 @@ impl Worker {
                 _ = stop.cancelled() => break,
                 slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
             };
+            // Names left from the last listing are claimed in the slot's own task, so the
+            // slots of one worker claim at the same time (a claim is several round trips).
+            if let Some(name) = discovery.take_candidate(self.queue.clock().now()) {
+                let worker = self.clone();
+                let (ended_tx, abort, stop) = (ended_tx.clone(), abort.clone(), stop.clone());
+                running.spawn(async move {
+                    if let Some(report) = worker.claim_and_run(&name, &stop, &abort).await {
+                        let _ = ended_tx.send(report);
+                    }
+                    drop(slot);
+                });
+                continue;
+            }
             // A step is not cancelled half-way: a claim it made must be run or released.
             match discovery.step(&self.queue).await {
                 Ok(Step::Claimed(task)) => {
@@ -444,6 +482,29 @@ impl Worker {
             }
         }
         self.drain(running, abort, grace).await;
+    }
+
+    /// Claim one listed name and run it; `None` when another worker had it (a lost race) or
+    /// the claim failed. A claim made after `stop` is given back at once.
+    async fn claim_and_run(
+        &self,
+        name: &str,
+        stop: &CancellationToken,
+        abort: &CancellationToken,
+    ) -> Option<TaskReport> {
+        let task = match self.queue.try_claim(self.class, &self.id, name).await {
+            Ok(task) => task?,
+            Err(e) => {
+                tracing::warn!(class = %self.class, object = %name, error = %e, "claim failed; carrying on");
+                return None;
+            }
+        };
+        if stop.is_cancelled() {
+            let report = self.release_unstarted(task).await;
+            tracing::info!(task = %report.id, end = ?report.end, "claimed just before shutdown; given back");
+            return Some(report);
+        }
+        Some(self.run_claimed(task, abort).await)
     }
 
     async fn drain(&self, mut running: JoinSet<()>, abort: CancellationToken, grace: Duration) {

@@ -12,6 +12,7 @@ use bench::BenchResult;
 use bench::sim::bill::Prices;
 use bench::sim::{Knobs, Scenario, run};
 use clap::Parser;
+use queue_core::schedule::{RunMode, Schedule};
 use queue_worker::config::CloudCadence;
 
 #[derive(Debug, Parser)]
@@ -183,6 +184,14 @@ async fn main() -> BenchResult<()> {
             }));
         }
     }
+    let (as_tasks, sync_check) = if args.no_knobs {
+        (serde_json::Value::Null, serde_json::Value::Null)
+    } else {
+        (
+            month_as_tasks(&scenario, &prices).await?,
+            sync_check_per_hour(&scenario).await?,
+        )
+    };
     let fmt = |d: Duration| humantime::format_duration(d).to_string();
     let cadence = |c: &CloudCadence| {
         serde_json::json!({
@@ -205,7 +214,71 @@ async fn main() -> BenchResult<()> {
         "bill": bill,
         "knobs": knobs,
         "schedules": schedules,
+        "all_schedules_as_tasks": as_tasks,
+        "sync_check": sync_check,
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
+}
+
+/// The same month with every schedule a task (`run = "task"`): the bill before inline runs.
+async fn month_as_tasks(scenario: &Scenario, prices: &Prices) -> BenchResult<serde_json::Value> {
+    let mut tasks_only = scenario.clone();
+    for s in &mut tasks_only.schedules {
+        s.run = RunMode::Task;
+    }
+    let r = run(&tasks_only).await?;
+    let b = prices.bill(r.class_a, r.class_b);
+    eprintln!(
+        "cost: all schedules as tasks: A={} B={} ${}",
+        r.class_a, r.class_b, b.total_usd
+    );
+    Ok(serde_json::json!({
+        "class_a": r.class_a, "class_b": r.class_b, "bill": b, "tasks": r.tasks,
+    }))
+}
+
+/// The sync check alone, inline and as a task: the scheduler's (and, as a task, the workers')
+/// operations per hour with it, minus the same month without any schedule. Counted from the
+/// second day, so start-up is left out.
+async fn sync_check_per_hour(scenario: &Scenario) -> BenchResult<serde_json::Value> {
+    let sync: Vec<_> = scenario
+        .schedules
+        .iter()
+        .filter(|s| s.name == "sync-check")
+        .cloned()
+        .collect();
+    let base = Scenario {
+        schedules: Vec::new(),
+        measure_from: chrono::Duration::days(1),
+        ..scenario.clone()
+    };
+    let none = run(&base).await?;
+    let mut out = serde_json::Map::new();
+    for mode in [RunMode::Inline, RunMode::Task] {
+        let with = Scenario {
+            schedules: sync
+                .iter()
+                .cloned()
+                .map(|s| Schedule { run: mode, ..s })
+                .collect(),
+            ..base.clone()
+        };
+        let r = run(&with).await?;
+        let per_hour = |a: u64, b: u64| (a as f64 - b as f64) / r.hours;
+        let sched = |r: &bench::sim::SimReport| r.by_actor["scheduler"].clone();
+        out.insert(
+            mode.to_string(),
+            serde_json::json!({
+                "hours": r.hours,
+                "class_a_per_hour": per_hour(r.class_a, none.class_a),
+                "class_b_per_hour": per_hour(r.class_b, none.class_b),
+                "scheduler_class_a_per_hour": per_hour(sched(&r).class_a, sched(&none).class_a),
+                "runs": r.tasks.inline_runs + r.tasks.scheduled,
+                "rollups": r.tasks.rollups,
+            }),
+        );
+    }
+    eprintln!("cost: sync check per hour: {out:?}");
+    Ok(serde_json::Value::Object(out))
 }

@@ -60,8 +60,10 @@ fn main() -> BenchResult<()> {
         ops: load(dir, "ops.json")?,
         baselines: load(dir, "baselines.json")?,
         cost: load(dir, "cost.json")?,
+        scaleout: load(dir, "scaleout.json")?,
+        scaleout_before: load(dir, "scaleout-before.json")?,
     };
-    let benchmarks: [(&str, Render); 9] = [
+    let benchmarks: [(&str, Render); 10] = [
         ("machine", report::machine),
         ("targets", report::targets),
         ("throughput", report::throughput),
@@ -71,13 +73,20 @@ fn main() -> BenchResult<()> {
         ("ops-steps", report::ops_steps),
         ("idle", report::idle),
         ("baselines", report::baselines),
+        ("scaleout", report::scaleout),
     ];
     rewrite(&args.docs.join("benchmarks.md"), &benchmarks, &results)?;
-    let cost: [(&str, Render); 4] = [
+    if let Some(svg) = report::scaleout_svg(&results) {
+        let path = args.docs.join("scaleout.svg");
+        std::fs::write(&path, svg)?;
+        eprintln!("report: wrote {}", path.display());
+    }
+    let cost: [(&str, Render); 5] = [
         ("machine", report::machine),
         ("cost-month", report::cost_month),
         ("cost-knobs", report::cost_knobs),
         ("cost-schedules", report::cost_schedules),
+        ("cost-inline", report::cost_inline),
     ];
     rewrite(&args.docs.join("cost.md"), &cost, &results)?;
     Ok(())

@@ -5,6 +5,11 @@
 //! as a line saying how to produce it.
 
 pub mod blocks;
+pub mod cost;
+pub mod scaleout;
+
+pub use self::cost::{cost_inline, cost_knobs, cost_month, cost_schedules};
+pub use self::scaleout::{scaleout, scaleout_svg};
 
 use serde_json::Value;
 
@@ -25,28 +30,32 @@ pub struct Results {
     pub baselines: Option<Value>,
     /// cost.json.
     pub cost: Option<Value>,
+    /// scaleout.json (the run after the claiming fix).
+    pub scaleout: Option<Value>,
+    /// scaleout-before.json (the same run before it), if kept.
+    pub scaleout_before: Option<Value>,
 }
 
-const MISSING: &str = "_Not measured yet: run `scripts/bench.sh`._\n";
+pub(crate) const MISSING: &str = "_Not measured yet: run `scripts/bench.sh`._\n";
 
-fn num(v: &Value) -> Option<f64> {
+pub(crate) fn num(v: &Value) -> Option<f64> {
     v.as_f64()
 }
 
 /// A number with `digits` decimals, or "–".
-fn fmt(v: &Value, digits: usize) -> String {
+pub(crate) fn fmt(v: &Value, digits: usize) -> String {
     num(v).map_or_else(|| "–".to_string(), |x| format!("{x:.digits$}"))
 }
 
 /// A whole number with thousands separators.
-fn count(v: &Value) -> String {
+pub(crate) fn count(v: &Value) -> String {
     match v.as_f64() {
         Some(x) => thousands(x.round() as i64),
         None => "–".to_string(),
     }
 }
 
-fn thousands(n: i64) -> String {
+pub(crate) fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -58,7 +67,7 @@ fn thousands(n: i64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
-fn usd(v: &Value) -> String {
+pub(crate) fn usd(v: &Value) -> String {
     match num(v) {
         Some(x) if x < 0.0 => format!("-${:.4}", -x),
         Some(x) => format!("${x:.4}"),
@@ -446,7 +455,7 @@ pub fn idle(r: &Results) -> String {
     out
 }
 
-fn status(met: bool, gap: String) -> String {
+pub(crate) fn status(met: bool, gap: String) -> String {
     if met {
         "met".to_string()
     } else {
@@ -543,149 +552,6 @@ pub fn targets(r: &Results) -> String {
     }
     if t.render().lines().count() <= 2 {
         return MISSING.to_string();
-    }
-    t.render()
-}
-
-/// The month: tasks, operations by process, the bill.
-pub fn cost_month(r: &Results) -> String {
-    let Some(c) = &r.cost else {
-        return MISSING.to_string();
-    };
-    let m = &c["month"];
-    let mut t = Table::new(["process", "Class A", "Class B", "deletes (free)"]);
-    if let Some(actors) = m["by_actor"].as_object() {
-        for (name, ops) in actors {
-            t.row([
-                name.clone(),
-                count(&ops["class_a"]),
-                count(&ops["class_b"]),
-                count(&ops["free"]),
-            ]);
-        }
-    }
-    t.row([
-        "**all**".to_string(),
-        format!("**{}**", count(&m["class_a"])),
-        format!("**{}**", count(&m["class_b"])),
-        String::new(),
-    ]);
-    let tasks = &m["tasks"];
-    let b = &c["bill"];
-    let mut bill = Table::new(["", "Class A", "Class B", "total"]);
-    bill.row([
-        "operations".to_string(),
-        count(&b["class_a"]),
-        count(&b["class_b"]),
-        String::new(),
-    ]);
-    bill.row([
-        "past the free allowance".to_string(),
-        count(&b["billable_a"]),
-        count(&b["billable_b"]),
-        String::new(),
-    ]);
-    bill.row([
-        "**bill, free allowance applied**".to_string(),
-        usd(&b["class_a_usd"]),
-        usd(&b["class_b_usd"]),
-        format!("**{}**", usd(&b["total_usd"])),
-    ]);
-    bill.row([
-        "bill without the free allowance (bucket outside us-east1/us-west1/us-central1)"
-            .to_string(),
-        String::new(),
-        String::new(),
-        usd(&b["total_without_free_tier_usd"]),
-    ]);
-    format!(
-        "Tasks in the month: {} Telegram requests ({} heavy, {} light), {} from schedules; \
-         {} completed by worker-light, {} by worker-heavy; {} lease renewals.\n\n{}\n{}",
-        count(&Value::from(
-            tasks["telegram_heavy"].as_u64().unwrap_or(0)
-                + tasks["telegram_light"].as_u64().unwrap_or(0)
-        )),
-        count(&tasks["telegram_heavy"]),
-        count(&tasks["telegram_light"]),
-        count(&tasks["scheduled"]),
-        count(&tasks["done_light"]),
-        count(&tasks["done_heavy"]),
-        count(&tasks["renewals"]),
-        t.render(),
-        bill.render()
-    )
-}
-
-/// Each knob turned on its own.
-pub fn cost_knobs(r: &Results) -> String {
-    let Some(c) = &r.cost else {
-        return MISSING.to_string();
-    };
-    let base_total = num(&c["bill"]["total_usd"]).unwrap_or(0.0);
-    let d = &c["defaults"];
-    let mut t = Table::new([
-        "knob",
-        "value",
-        "Class A / month",
-        "Class B / month",
-        "bill / month",
-        "vs default",
-    ]);
-    t.row([
-        "defaults".to_string(),
-        format!(
-            "idle poll {}, lease TTL {}; presence {} (light) / {} (heavy), safety listing {} / {}, reclaim {} / {}, schedule refresh {}",
-            d["idle_poll"].as_str().unwrap_or("?"),
-            d["lease_ttl"].as_str().unwrap_or("?"),
-            d["light"]["presence_every"].as_str().unwrap_or("?"),
-            d["heavy"]["presence_every"].as_str().unwrap_or("?"),
-            d["light"]["list_every"].as_str().unwrap_or("?"),
-            d["heavy"]["list_every"].as_str().unwrap_or("?"),
-            d["light"]["reclaim_every"].as_str().unwrap_or("?"),
-            d["heavy"]["reclaim_every"].as_str().unwrap_or("?"),
-            d["light"]["schedule_refresh"].as_str().unwrap_or("?"),
-        ),
-        count(&c["month"]["class_a"]),
-        count(&c["month"]["class_b"]),
-        usd(&c["bill"]["total_usd"]),
-        String::new(),
-    ]);
-    for k in c["knobs"].as_array().cloned().unwrap_or_default() {
-        let total = num(&k["bill"]["total_usd"]).unwrap_or(0.0);
-        t.row([
-            k["knob"].as_str().unwrap_or("?").to_string(),
-            k["value"].as_str().unwrap_or("?").to_string(),
-            count(&k["class_a"]),
-            count(&k["class_b"]),
-            usd(&k["bill"]["total_usd"]),
-            format!("{:+.4}", total - base_total),
-        ]);
-    }
-    t.render()
-}
-
-/// What each routine schedule costs.
-pub fn cost_schedules(r: &Results) -> String {
-    let Some(rows) = r.cost.as_ref().and_then(|c| c["schedules"].as_array()) else {
-        return MISSING.to_string();
-    };
-    let mut t = Table::new([
-        "schedule",
-        "timing (Asia/Seoul)",
-        "tasks / month",
-        "Class A",
-        "Class B",
-        "share of the bill",
-    ]);
-    for s in rows {
-        t.row([
-            s["schedule"].as_str().unwrap_or("?").to_string(),
-            s["timing"].as_str().unwrap_or("?").to_string(),
-            count(&s["tasks"]),
-            count(&s["class_a"]),
-            count(&s["class_b"]),
-            usd(&s["usd_saved_without_it"]),
-        ]);
     }
     t.render()
 }

@@ -22,9 +22,11 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use queue_core::schedule::{Schedule, ScheduleStore, Scheduler, SchedulerSettings, parse_toml};
+use queue_core::schedule::{
+    InlineOutcome, InlineRunner, Schedule, ScheduleStore, Scheduler, SchedulerSettings, parse_toml,
+};
 use queue_core::store::counting::{CountingStore, OpCounts};
-use queue_core::{Bucket, Class, EnqueueRequest, ManualClock, Queue, Settings, presence};
+use queue_core::{Bucket, Class, EnqueueRequest, Envelope, ManualClock, Queue, Settings, presence};
 use queue_worker::DiscoverySettings;
 use queue_worker::config::{CloudCadence, Defaults};
 use serde::Serialize;
@@ -142,6 +144,10 @@ pub struct TaskCounts {
     pub done_heavy: u64,
     /// Lease renewals.
     pub renewals: u64,
+    /// Slots of inline schedules run inside worker-light's scheduler (no task).
+    pub inline_runs: u64,
+    /// Roll-ups the scheduler wrote for inline schedules.
+    pub rollups: u64,
 }
 
 /// What the simulation counted.
@@ -260,7 +266,8 @@ pub async fn run(scenario: &Scenario) -> BenchResult<SimReport> {
             refresh_every: knobs.light.schedule_refresh,
             ..SchedulerSettings::default()
         },
-    );
+    )
+    .with_inline(Arc::new(InlineModel), "worker-light.sim")?;
     agenda.push(scenario.start, Event::SchedulerTick);
 
     let mut tasks = TaskCounts::default();
@@ -294,6 +301,8 @@ pub async fn run(scenario: &Scenario) -> BenchResult<SimReport> {
             Event::SchedulerTick => {
                 if let Ok(report) = scheduler.run_once().await {
                     tasks.scheduled += report.created().count() as u64;
+                    tasks.inline_runs += report.ran.len() as u64;
+                    tasks.rollups += report.rollups.len() as u64;
                 }
                 let max_sleep = Duration::from_std(scheduler.settings().max_sleep)
                     .unwrap_or(Duration::seconds(30));
@@ -339,6 +348,22 @@ pub async fn run(scenario: &Scenario) -> BenchResult<SimReport> {
     })
 }
 
+/// Inline runs as the model has them: the handler succeeds at once (its run time only
+/// delays worker-light's other schedules, which the bill does not see).
+#[derive(Debug)]
+struct InlineModel;
+
+#[async_trait::async_trait]
+impl InlineRunner for InlineModel {
+    fn can_run(&self, _: &Schedule) -> bool {
+        true
+    }
+
+    async fn run(&self, _: &Envelope) -> InlineOutcome {
+        InlineOutcome::Done(json!({ "ok": true }))
+    }
+}
+
 fn workers_ops(workers: &[SimWorker]) -> Vec<(String, Arc<CountingStore>)> {
     workers
         .iter()
@@ -379,9 +404,11 @@ mod tests {
         let report = run(&scenario).await.unwrap();
         let t = &report.tasks;
         assert_eq!(t.telegram_heavy + t.telegram_light, 100);
-        // Slots after the schedules' creation at 00:00: 287 sync checks, 47 clipboard backups,
-        // the 09:00 ideation (midnight slots start the next day; 2026-06-01 is a Monday).
-        assert_eq!(t.scheduled, 335, "{t:?}");
+        // Slots after the schedules' creation at 00:00: 47 clipboard backups and the 09:00
+        // ideation as tasks (midnight slots start the next day; 2026-06-01 is a Monday); the
+        // sync check inline: 287 runs and 24 roll-ups (the first, empty, claims the first hour).
+        assert_eq!(t.scheduled, 48, "{t:?}");
+        assert_eq!((t.inline_runs, t.rollups), (287, 24), "{t:?}");
         // heavy requests after 20:00 wait for the next morning
         assert!(t.done_heavy > 0 && t.done_heavy < t.telegram_heavy, "{t:?}");
         assert!(t.done_light + 2 >= t.telegram_light + t.scheduled, "{t:?}");

@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{CatchUp, Schedule, Spec, parse_tz};
+use super::{CatchUp, RunMode, Schedule, Spec, parse_tz};
 use crate::error::{Error, Result};
 use crate::task::Class;
 
@@ -44,6 +44,7 @@ struct Entry {
     kind: String,
     payload: Option<toml::Value>,
     catch_up: Option<CatchUp>,
+    run: Option<RunMode>,
     enabled: Option<bool>,
     description: Option<String>,
 }
@@ -109,6 +110,7 @@ fn entry_to_schedule(entry: Entry, now: DateTime<Utc>) -> Result<Schedule> {
     if let Some(catch_up) = entry.catch_up {
         schedule = schedule.with_catch_up(catch_up)?;
     }
+    schedule.run = entry.run.unwrap_or_default();
     if let Some(enabled) = entry.enabled {
         schedule.enabled = enabled;
     }
@@ -123,6 +125,28 @@ mod tests {
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn run_inline_is_read_and_kept_in_the_document() {
+        let text = "[[schedule]]\nname = \"sync-check\"\nevery = \"5m\"\nclass = \"light\"\nkind = \"sync-check\"\nrun = \"inline\"\n";
+        let s = &parse_toml(text, now()).unwrap()[0];
+        assert_eq!(s.run, RunMode::Inline);
+        let back = Schedule::from_json(&s.to_json()).unwrap();
+        assert_eq!(back.run, RunMode::Inline);
+        // the default is a task, and is not written out
+        let task = parse_toml(&text.replace("run = \"inline\"\n", ""), now()).unwrap();
+        assert_eq!(task[0].run, RunMode::Task);
+        assert!(
+            !String::from_utf8(task[0].to_json())
+                .unwrap()
+                .contains("\"run\"")
+        );
+        let bad = parse_toml(&text.replace("inline", "daily"), now()).unwrap_err();
+        assert!(
+            bad.message().contains("expected `task` or `inline`"),
+            "{bad}"
+        );
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! - [`store`]     — [`ScheduleStore`]: schedules and fired-slot markers in the bucket.
 //! - [`scheduler`] — [`Scheduler`]: the loop, with `run_once` for tests.
 //! - [`file`]      — the TOML file of schedules loaded at worker start.
+//! - [`inline`]    — `run = "inline"`: slots run inside the scheduler; failures and an hourly
+//!   roll-up are all they write (the roll-up also decides which scheduler runs the next hour).
 //!
 //! The Korean phrase parser and the next-run texts people read live in the `phrases` crate,
 //! next to their users (the bot and `queuectl`).
@@ -22,6 +24,8 @@
 
 pub mod catchup;
 pub mod file;
+pub mod inline;
+mod inline_run;
 pub mod scheduler;
 pub mod spec;
 pub mod store;
@@ -41,6 +45,7 @@ use crate::task::Class;
 
 pub use self::catchup::{Decision, decide};
 pub use self::file::{load_file, parse_toml};
+pub use self::inline::{InlineOutcome, InlineRunner, RunMode};
 pub use self::scheduler::{
     FiredSlot, InvalidSchedule, ScheduleFailure, Scheduler, SchedulerSettings, SkippedSlots,
     TickReport,
@@ -212,6 +217,8 @@ pub struct Schedule {
     pub enabled: bool,
     /// What happens to slots missed during downtime.
     pub catch_up: CatchUp,
+    /// Whether slots become tasks (default) or run inside the scheduler ([`inline`]).
+    pub run: RunMode,
     /// Free text for people (e.g. the phrase it was made from).
     pub description: Option<String>,
     /// When it was created.
@@ -242,6 +249,7 @@ impl Schedule {
             payload,
             enabled: true,
             catch_up: CatchUp::default(),
+            run: RunMode::default(),
             description: None,
             created_at: now,
             active_since: now,
@@ -370,6 +378,8 @@ struct ScheduleDoc {
     enabled: bool,
     #[serde(default)]
     catch_up: CatchUp,
+    #[serde(default, skip_serializing_if = "is_task")]
+    run: RunMode,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     description: Option<String>,
     created_at: DateTime<Utc>,
@@ -385,6 +395,10 @@ fn empty_object() -> Value {
 
 fn yes() -> bool {
     true
+}
+
+fn is_task(run: &RunMode) -> bool {
+    *run == RunMode::Task
 }
 
 impl TryFrom<ScheduleDoc> for Schedule {
@@ -412,6 +426,7 @@ impl TryFrom<ScheduleDoc> for Schedule {
             payload: doc.payload,
             enabled: doc.enabled,
             catch_up: doc.catch_up,
+            run: doc.run,
             description: doc.description,
             created_at: doc.created_at,
             active_since: doc.active_since.unwrap_or(doc.created_at),
@@ -439,6 +454,7 @@ impl From<Schedule> for ScheduleDoc {
             payload: s.payload,
             enabled: s.enabled,
             catch_up: s.catch_up,
+            run: s.run,
             description: s.description,
             created_at: s.created_at,
             active_since: Some(s.active_since),

@@ -28,6 +28,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::catchup::{Decision, decide};
+use super::inline::{InlineOutcome, InlineRunner, Known, Rollup, RunMode, Tally};
 use super::store::{ScheduleStore, parse_definition_name};
 use super::{Schedule, format_slot, slot_key};
 use crate::error::{Error, ErrorKind, Result};
@@ -94,6 +95,10 @@ pub struct TickReport {
     pub invalid: Vec<InvalidSchedule>,
     /// Store errors; the schedule is retried after `retry_after`.
     pub errors: Vec<ScheduleFailure>,
+    /// Slots of inline schedules run by this scheduler.
+    pub ran: Vec<InlineRun>,
+    /// Roll-ups of inline schedules this scheduler created (each also claims the next hour).
+    pub rollups: Vec<Rollup>,
 }
 
 impl TickReport {
@@ -116,6 +121,19 @@ pub struct FiredSlot {
     pub created: bool,
     /// Whether it was a missed slot run by the catch-up policy.
     pub catch_up: bool,
+}
+
+/// One slot of an inline schedule run by this scheduler.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InlineRun {
+    /// The schedule.
+    pub schedule: String,
+    /// The slot time.
+    pub slot: DateTime<Utc>,
+    /// What the handler ended with.
+    pub outcome: InlineOutcome,
+    /// The failed task recorded for a failure (`None` for a success, or if recording failed).
+    pub failed_task: Option<TaskId>,
 }
 
 /// Missed slots a policy dropped.
@@ -150,7 +168,7 @@ pub struct ScheduleFailure {
 }
 
 impl ScheduleFailure {
-    fn new(schedule: Option<&str>, e: &Error) -> Self {
+    pub(super) fn new(schedule: Option<&str>, e: &Error) -> Self {
         ScheduleFailure {
             schedule: schedule.map(str::to_string),
             kind: e.kind(),
@@ -162,8 +180,10 @@ impl ScheduleFailure {
 /// The scheduler. Share the queue with the worker; run one per process.
 #[derive(Debug)]
 pub struct Scheduler {
-    queue: Arc<Queue>,
-    store: ScheduleStore,
+    pub(super) queue: Arc<Queue>,
+    pub(super) store: ScheduleStore,
+    /// Runs inline schedules, with this scheduler instance's owner id (see [`super::inline`]).
+    pub(super) inline: Option<(Arc<dyn InlineRunner>, String)>,
     settings: SchedulerSettings,
     state: tokio::sync::Mutex<State>,
     wakeup: Mutex<Option<DateTime<Utc>>>,
@@ -186,7 +206,7 @@ struct State {
 type Version = (DateTime<Utc>, u64);
 
 #[derive(Debug)]
-struct Entry {
+pub(super) struct Entry {
     schedule: Schedule,
     version: Version,
     /// Every slot up to here is decided; `None` until the fired marker was read.
@@ -197,6 +217,10 @@ struct Entry {
     retry_at: Option<DateTime<Utc>>,
     /// When this process last wrote the fired marker.
     marker_written: Option<DateTime<Utc>>,
+    /// Inline schedules: who runs which hour, as far as this scheduler knows.
+    pub(super) known: Option<Known>,
+    /// Inline schedules: what this scheduler ran in the hour it owns (`known`, when mine).
+    pub(super) tally: Tally,
 }
 
 #[derive(Debug)]
@@ -212,11 +236,27 @@ impl Scheduler {
         Scheduler {
             queue,
             store,
+            inline: None,
             settings,
             state: tokio::sync::Mutex::new(State::default()),
             wakeup: Mutex::new(None),
             force_refresh: AtomicBool::new(false),
         }
+    }
+
+    /// Run schedules marked `run = "inline"` with `runner`. `owner` names this scheduler
+    /// instance in roll-ups (unique per process start: a worker id and its start time) and is
+    /// the worker id of the failed tasks it records, so it must be a valid worker id.
+    /// Without a runner, inline schedules are left to schedulers that have one.
+    pub fn with_inline(
+        mut self,
+        runner: Arc<dyn InlineRunner>,
+        owner: impl Into<String>,
+    ) -> Result<Self> {
+        let owner = owner.into();
+        crate::names::validate_worker_id(&owner)?;
+        self.inline = Some((runner, owner));
+        Ok(self)
     }
 
     /// The schedule store it reads.
@@ -455,6 +495,18 @@ impl Scheduler {
                 decision = decide(&s.spec, s.tz, s.catch_up, cursor, now, grace);
             }
         }
+        if s.run == RunMode::Inline {
+            if let Err(stopped) = self.run_inline(entry, &s, &decision, report).await {
+                if let Some(done) = stopped.done_through {
+                    entry.cursor = Some(done);
+                    entry.next = s.next_slot_after(done);
+                }
+                entry.retry_at = Some(stopped.retry_at);
+                return;
+            }
+            self.advance(entry, &decision, cursor, now, report).await;
+            return;
+        }
         let catch_up_slots: BTreeSet<_> = decision.enqueue[..decision.catch_up]
             .iter()
             .copied()
@@ -502,9 +554,11 @@ impl Scheduler {
                 through,
             });
         }
-        let marker_due = entry
-            .marker_written
-            .is_none_or(|w| now - w >= chrono_duration(self.settings.marker_every));
+        // Inline schedules keep no marker on the way: their hourly roll-up is their record.
+        let marker_due = entry.schedule.run == RunMode::Task
+            && entry
+                .marker_written
+                .is_none_or(|w| now - w >= chrono_duration(self.settings.marker_every));
         if decision.through.is_some() && (marker_due || decision.missed_any()) {
             match self.store.write_marker(&name, through, now).await {
                 Ok(()) => entry.marker_written = Some(now),
@@ -525,29 +579,35 @@ impl Entry {
             next: None,
             retry_at: None,
             marker_written: None,
+            known: None,
+            tally: Tally::default(),
         }
     }
 }
 
 /// The enqueue request of one slot: keyed `sched:{name}:{slot}`, due at the slot.
-fn request(s: &Schedule, slot: DateTime<Utc>, catch_up: bool) -> EnqueueRequest {
-    // A schedule made from Telegram remembers its chat, so results go back there.
-    let source = Source {
-        kind: "schedule".to_string(),
-        schedule: Some(s.name.clone()),
-        chat_id: s.extra.get("chat_id").and_then(serde_json::Value::as_i64),
-        ..Source::default()
-    };
+pub(super) fn request(s: &Schedule, slot: DateTime<Utc>, catch_up: bool) -> EnqueueRequest {
     let req = EnqueueRequest::new(s.class, s.kind.clone(), s.payload.clone())
         .key(slot_key(&s.name, slot))
         .due_at(slot)
-        .source(source)
+        .source(slot_source(s))
         .label("schedule", s.name.clone())
         .label("slot", format_slot(slot));
     if catch_up {
         req.label("catch_up", "true")
     } else {
         req
+    }
+}
+
+/// Where a slot's task comes from. A schedule made from Telegram remembers its chat, so
+/// results go back there.
+pub(super) fn slot_source(s: &Schedule) -> Source {
+    Source {
+        kind: "schedule".to_string(),
+        schedule: Some(s.name.clone()),
+        chat_id: s.extra.get("chat_id").and_then(serde_json::Value::as_i64),
+        ..Source::default()
     }
 }
 
@@ -561,6 +621,6 @@ fn log_report(report: &TickReport) {
     }
 }
 
-fn chrono_duration(d: StdDuration) -> Duration {
+pub(super) fn chrono_duration(d: StdDuration) -> Duration {
     Duration::from_std(d).unwrap_or(Duration::MAX)
 }

@@ -3,6 +3,7 @@
 //! ```text
 //! schedules/{name}.json          the definition (pretty JSON, `schema` field)
 //! schedules/_fired/{name}.json   the fired marker: every slot up to `last_slot` is decided
+//! rollups/{name}/{YYYYMMDDTHH}.json  an inline schedule's hour (see [`super::inline`])
 //! ```
 //!
 //! Definitions are written by people (`queuectl schedules …`, the worker's schedules file);
@@ -15,6 +16,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::inline::{Rollup, Tally, rollup_name};
 use super::{Schedule, validate_name};
 use crate::error::{Error, ErrorKind, Result};
 use crate::names::SCHEDULES_PREFIX;
@@ -312,6 +314,33 @@ impl ScheduleStore {
         };
         let bytes = serde_json::to_vec_pretty(&marker).expect("marker serializes");
         self.bucket.put(&marker_name(name), bytes).await
+    }
+}
+
+impl ScheduleStore {
+    /// Read the roll-up of an inline schedule's hour. An unreadable one is logged and read as
+    /// naming no next owner: every scheduler skips the next hour, and the hour after is claimed
+    /// as usual (a broken claim stops one hour, never two schedulers running it).
+    pub async fn read_rollup(&self, name: &str, hour: DateTime<Utc>) -> Result<Option<Rollup>> {
+        let object = rollup_name(name, hour);
+        let Some(found) = self.bucket.get(&object).await? else {
+            return Ok(None);
+        };
+        match serde_json::from_slice::<Rollup>(&found.bytes) {
+            Ok(r) => Ok(Some(r)),
+            Err(e) => {
+                tracing::warn!(%object, error = %e, "unreadable roll-up; treating its hour's successor as unowned");
+                Ok(Some(Tally::default().rollup(name, hour, None, "", hour)))
+            }
+        }
+    }
+
+    /// Create the roll-up of `rollup.hour` if absent (the claim on the next hour).
+    pub async fn create_rollup(&self, rollup: &Rollup) -> Result<Created> {
+        let bytes = serde_json::to_vec_pretty(rollup).expect("roll-up serializes");
+        self.bucket
+            .create(&rollup_name(&rollup.schedule, rollup.hour), bytes)
+            .await
     }
 }
 
