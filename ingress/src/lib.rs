@@ -8,6 +8,7 @@
 //!   dev` embeds both.
 //! - [`state`]    — [`AppState`]: the queue, rules, limits and the optional front doors.
 //! - [`http`]     — `GET /healthz`, `POST /v1/tasks`, and the JSON shape of layer errors.
+//! - [`console`]  — the web console under `/ui` (behind the API token) and the dev chat.
 //! - [`telegram`] — `POST /telegram/webhook`: updates, requests, photos, commands, schedules,
 //!   the Bot API client, and `set-webhook`.
 //! - [`classify`] — the rules file and the pure decision heavy / light / scheduled.
@@ -18,6 +19,7 @@
 
 pub mod classify;
 pub mod cli;
+pub mod console;
 pub mod error;
 pub mod http;
 pub mod reply;
@@ -43,7 +45,8 @@ pub use crate::secret::Secret;
 pub use crate::state::{AppState, Limits, TelegramState};
 
 /// The router: `GET /healthz` always; `POST /telegram/webhook` when `state.telegram` is set;
-/// `POST /v1/tasks` when `state.api_token` is set. Every route sits behind the body limit
+/// `POST /v1/tasks` and the console under `/ui` when `state.api_token` is set (the dev chat
+/// too when `state.dev_chat` is). Every route sits behind the body limit
 /// (413) and the request timeout (408), and every error is answered as JSON.
 pub fn app(state: AppState) -> Router {
     let limits = state.limits;
@@ -52,7 +55,9 @@ pub fn app(state: AppState) -> Router {
         router = router.route("/telegram/webhook", post(telegram::webhook::handle));
     }
     if state.api_token.is_some() {
-        router = router.route("/v1/tasks", post(http::tasks::create));
+        router = router
+            .route("/v1/tasks", post(http::tasks::create))
+            .merge(console::routes(state.dev_chat.is_some()));
     }
     router
         .with_state(state)

@@ -9,6 +9,7 @@ use std::time::Duration;
 use queue_core::Queue;
 
 use crate::classify::Rules;
+use crate::console::chat::DevChat;
 use crate::reply::Lang;
 use crate::secret::Secret;
 use crate::telegram::bot::BotApi;
@@ -62,6 +63,8 @@ pub struct AppState {
     pub api_token: Option<Secret>,
     /// Body size and time limits.
     pub limits: Limits,
+    /// The dev chat (`/ui/chat` and its local Bot API); `queuectl dev` only.
+    pub dev_chat: Option<Arc<DevChat>>,
 }
 
 impl AppState {
@@ -74,6 +77,7 @@ impl AppState {
             telegram: None,
             api_token: None,
             limits: Limits::default(),
+            dev_chat: None,
         }
     }
 
@@ -98,6 +102,12 @@ impl AppState {
     /// Reply in this language.
     pub fn with_lang(mut self, lang: Lang) -> Self {
         self.lang = lang;
+        self
+    }
+
+    /// Serve the dev chat (`queuectl dev`): `/ui/chat` and the local Bot API it records.
+    pub fn with_dev_chat(mut self, chat: Arc<DevChat>) -> Self {
+        self.dev_chat = Some(chat);
         self
     }
 

@@ -6,6 +6,7 @@ mod api;
 mod binary;
 mod commands;
 mod common;
+mod console;
 mod fake_bot_api;
 mod schedules;
 mod webhook;
