@@ -13,7 +13,7 @@ use queue_core::{Class, TaskId};
 use serde::Deserialize;
 
 use super::auth::{Session, refused};
-use super::html::{Page, esc};
+use super::html::esc;
 use super::pages::store_error;
 use crate::state::AppState;
 
@@ -24,10 +24,14 @@ pub struct ActionForm {
     class: Option<String>,
 }
 
-fn done(state: &AppState, title: &str, body: String) -> Response {
-    let mut page = Page::new(title, format!(r#"<div class="outcome">{body}</div>"#));
-    page.chat = state.dev_chat.is_some();
-    page.into_response()
+fn done(state: &AppState, session: &Session, title: &str, body: String) -> Response {
+    session
+        .page(
+            state,
+            title,
+            format!(r#"<div class="outcome">{body}</div>"#),
+        )
+        .into_response()
 }
 
 /// The CSRF check, then the task id of the path.
@@ -69,7 +73,7 @@ fn finish(
     match result {
         Ok(body) => {
             tracing::info!(who = %session.who(), action, task = %id, "console action");
-            done(state, action, body)
+            done(state, session, action, body)
         }
         Err(e) => {
             tracing::info!(who = %session.who(), action, task = %id, error = %e, "console action refused");
@@ -154,7 +158,7 @@ pub async fn replay_failed(
         failed.len()
     );
     tracing::info!(who = %session.who(), action = "replay-failed", %class, replayed = ok, refused = refused_n, "console action");
-    done(&state, "Replayed", body)
+    done(&state, &session, "Replayed", body)
 }
 
 /// `POST /ui/schedules/{name}/{pause|resume}`.
@@ -184,6 +188,7 @@ pub async fn schedule(
             };
             done(
                 &state,
+                &session,
                 "Schedule",
                 format!(
                     r#"<h1>Schedule {}</h1><p>It is now {what}. Schedulers pick the change up at their next refresh.</p><p><a href="/ui">Back to the overview</a></p>"#,

@@ -121,6 +121,14 @@ impl Session {
         )))
     }
 
+    /// A page for this session: navigation with the log-out form, the chat link in dev.
+    pub fn page(&self, state: &AppState, title: impl Into<String>, body: String) -> Page {
+        let mut page = Page::new(title, body);
+        page.csrf = Some(self.csrf.clone());
+        page.chat = state.dev_chat.is_some();
+        page
+    }
+
     /// How the action log names this session (never the token).
     pub fn who(&self) -> String {
         format!("console:{}", &self.id[..self.id.len().min(8)])
@@ -195,9 +203,7 @@ fn login_page(message: Option<&str>) -> Response {
     let body = format!(
         r#"<h1>Log in</h1>{message}<form method="post" action="/ui/login" class="login"><label>API token (<code>INGRESS_API_TOKEN</code>) <input type="password" name="token" autocomplete="current-password" autofocus></label><button>Log in</button></form><p class="hint">The token is checked once; the browser then keeps a signed session cookie for 7 days.</p>"#
     );
-    let mut page = Page::new("Log in", body);
-    page.nav = false;
-    page.into_response()
+    Page::new("Log in", body).into_response()
 }
 
 /// `GET /ui/login`.

@@ -17,7 +17,7 @@ use queue_core::{Class, names};
 use serde_json::{Value, json};
 
 use super::auth::{Session, refused};
-use super::html::{Page, csrf_field, esc, html_response};
+use super::html::{csrf_field, esc, html_response};
 use crate::secret::Secret;
 use crate::state::{AppState, TelegramState};
 use crate::telegram::bot::{BotError, TeloxideBot};
@@ -188,9 +188,7 @@ pub async fn page(session: Session, State(state): State<AppState>) -> Response {
         log = log_html(&chat),
         csrf = csrf_field(&session.csrf),
     );
-    let mut page = Page::new("Dev chat", body);
-    page.chat = true;
-    page.into_response()
+    session.page(&state, "Dev chat", body).into_response()
 }
 
 fn log_html(chat: &DevChat) -> String {

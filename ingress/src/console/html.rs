@@ -47,34 +47,35 @@ pub struct Page {
     pub body: String,
     /// Seconds between automatic reloads, if any.
     pub refresh: Option<u64>,
-    /// Whether to show the navigation (not on the login page).
-    pub nav: bool,
+    /// The session's CSRF token: the navigation (with its log-out form) is shown when set.
+    pub csrf: Option<String>,
     /// Whether the dev chat exists (shown in the navigation).
     pub chat: bool,
 }
 
 impl Page {
-    /// A page with navigation and no refresh.
+    /// A page without navigation or refresh (see `Session::page` for a logged-in one).
     pub fn new(title: impl Into<String>, body: String) -> Self {
         Page {
             title: title.into(),
             body,
             refresh: None,
-            nav: true,
+            csrf: None,
             chat: false,
         }
     }
 
     /// The full document.
     pub fn render(&self) -> String {
-        let nav = if self.nav {
+        let nav = if let Some(csrf) = &self.csrf {
             let chat = if self.chat {
                 r#"<a href="/ui/chat">Chat (dev)</a>"#
             } else {
                 ""
             };
             format!(
-                r#"<nav><a href="/ui">Overview</a><a href="/ui/tasks?class=light&amp;state=failed">Tasks</a><a href="/ui/invalid">Quarantine</a>{chat}<form method="post" action="/ui/logout"><button>Log out</button></form></nav>"#
+                r#"<nav><a href="/ui">Overview</a><a href="/ui/tasks?class=light&amp;state=failed">Tasks</a><a href="/ui/invalid">Quarantine</a>{chat}<form method="post" action="/ui/logout">{csrf}<button>Log out</button></form></nav>"#,
+                csrf = csrf_field(csrf)
             )
         } else {
             String::new()

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::auth::{Session, refused};
-use super::html::{Page, button, esc, table, url_part};
+use super::html::{button, esc, table, url_part};
 use super::store_text::{cat_command, is_cloud};
 use crate::state::AppState;
 
@@ -148,9 +148,8 @@ pub async fn overview(
         body,
         r#"<p class="hint">Each view of this page lists the bucket {OVERVIEW_LISTINGS} times ({cost}; the GCS free tier has 5,000 a month): {per_day}. Refresh: <a href="/ui?every=0">off</a> · <a href="/ui?every=10">10 s</a> · <a href="/ui?every=60">1 min</a> · <a href="/ui?every=300">5 min</a>.</p>"#
     );
-    let mut page = Page::new("Overview", body);
+    let mut page = session.page(&state, "Overview", body);
     page.refresh = (every > 0).then_some(every);
-    page.chat = state.dev_chat.is_some();
     page.into_response()
 }
 
@@ -345,9 +344,9 @@ pub async fn tasks(
         );
     }
     body.push_str("</p>");
-    let mut page = Page::new(format!("{class} {st}"), body);
-    page.chat = state.dev_chat.is_some();
-    page.into_response()
+    session
+        .page(&state, format!("{class} {st}"), body)
+        .into_response()
 }
 
 /// A payload in one short line.
@@ -474,9 +473,9 @@ pub async fn task(
         r#"<h2>Envelope</h2><pre id="envelope">{}</pre>"#,
         esc(&String::from_utf8_lossy(&env.to_json()))
     );
-    let mut page = Page::new(format!("Task {id}"), body);
-    page.chat = state.dev_chat.is_some();
-    page.into_response()
+    session
+        .page(&state, format!("Task {id}"), body)
+        .into_response()
 }
 
 fn pretty(v: &Value) -> String {
@@ -485,7 +484,6 @@ fn pretty(v: &Value) -> String {
 
 /// `GET /ui/invalid`: quarantined objects with their reasons (at most 200, newest names last).
 pub async fn invalid(session: Session, State(state): State<AppState>) -> Response {
-    let _ = &session;
     let bucket = state.queue.bucket();
     let listed = match bucket.list(names::INVALID_PREFIX).await {
         Ok(l) => l,
@@ -523,9 +521,7 @@ pub async fn invalid(session: Session, State(state): State<AppState>) -> Respons
         "nothing quarantined (invalid/ is empty)",
     ));
     body.push_str(r#"<p class="hint">To restore one: fix it, copy it back to its original name (the object name without <code>invalid/</code>), then delete it and its <code>.reason.json</code>.</p>"#);
-    let mut page = Page::new("Quarantine", body);
-    page.chat = state.dev_chat.is_some();
-    page.into_response()
+    session.page(&state, "Quarantine", body).into_response()
 }
 
 /// `GET /ui/style.css`: the one style sheet, compiled in.

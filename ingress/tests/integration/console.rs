@@ -331,3 +331,25 @@ async fn lists_are_paged_newest_first() {
     let bad = send(&h, get("/ui/tasks?class=medium", Some(&session))).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn log_out_clears_the_cookie_and_needs_the_csrf_token() {
+    let h = Harness::new().await;
+    let session = login(&h).await;
+    let page = send(&h, get("/ui", Some(&session))).await.body;
+    assert!(page.contains(r#"action="/ui/logout""#));
+    let refused = send(&h, post("/ui/logout", Some(&session), "")).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let out = send(
+        &h,
+        post(
+            "/ui/logout",
+            Some(&session),
+            &format!("csrf={}", csrf(&page)),
+        ),
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(out.location.as_deref(), Some("/ui/login"));
+    assert!(out.cookie.unwrap().contains("Max-Age=0"));
+}
