@@ -5,7 +5,8 @@
 //!
 //! - [`auth`]       — login with the API token, signed session cookie, CSRF tokens.
 //! - [`html`]       — [`html::esc`], the one escaping helper, and the page frame.
-//! - [`pages`]      — overview, task lists (paged), a task, quarantined objects.
+//! - [`pages`]      — the overview, and what pages share (errors, times, the style sheet).
+//! - [`tasks`]      — task lists (paged, newest first), a task, quarantined objects.
 //! - [`actions`]    — replay, replay all failed, cancel, pause/resume a schedule.
 //! - [`chat`]       — the dev chat: messages through the real webhook.
 //! - [`botapi`]     — the dev chat's local Bot API, recording the bot's answers.
@@ -21,6 +22,7 @@ pub mod chat;
 pub mod html;
 pub mod pages;
 pub mod store_text;
+pub mod tasks;
 
 use axum::Router;
 use axum::response::Redirect;
@@ -36,13 +38,13 @@ pub fn routes(with_chat: bool) -> Router<AppState> {
         .route("/ui/style.css", get(pages::style))
         .route("/ui/login", get(auth::login_form).post(auth::login))
         .route("/ui/logout", post(auth::logout))
-        .route("/ui/tasks", get(pages::tasks))
-        .route("/ui/tasks/{id}", get(pages::task))
+        .route("/ui/tasks", get(tasks::list))
+        .route("/ui/tasks/{id}", get(tasks::task))
         .route("/ui/tasks/{id}/replay", post(actions::replay))
         .route("/ui/tasks/{id}/cancel", post(actions::cancel))
         .route("/ui/replay-failed", post(actions::replay_failed))
         .route("/ui/schedules/{name}/{verb}", post(actions::schedule))
-        .route("/ui/invalid", get(pages::invalid));
+        .route("/ui/invalid", get(tasks::invalid));
     if with_chat {
         router = router
             .route("/ui/chat", get(chat::page).post(chat::send))
