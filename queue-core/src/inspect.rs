@@ -111,7 +111,8 @@ pub struct ClassStats {
     /// Dead-lettered or cancelled.
     pub failed: usize,
     /// The earliest due time among pending tasks (read from their names: no extra operation).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Not part of `queuectl stats --json`'s documented shape.
+    #[serde(skip)]
     pub oldest_due: Option<DateTime<Utc>>,
 }
 
