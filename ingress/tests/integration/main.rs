@@ -7,6 +7,7 @@ mod binary;
 mod commands;
 mod common;
 mod console;
+mod dev_chat;
 mod fake_bot_api;
 mod schedules;
 mod webhook;
