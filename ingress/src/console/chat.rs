@@ -71,6 +71,9 @@ pub struct DevChat {
     client: reqwest::Client,
 }
 
+/// Lines the chat log keeps (it lives in memory).
+pub const MAX_ENTRIES: usize = 500;
+
 /// The dev chat's id.
 pub const DEV_CHAT_ID: i64 = 1000;
 /// The bot token used against the local Bot API (not a real token: nothing leaves the host).
@@ -117,9 +120,13 @@ impl DevChat {
         })
     }
 
-    /// Add a line to the log.
+    /// Add a line to the log (the oldest go beyond [`MAX_ENTRIES`]).
     pub fn record(&self, entry: Entry) {
-        self.log.lock().expect("chat log lock").push(entry);
+        let mut log = self.log.lock().expect("chat log lock");
+        if log.len() >= MAX_ENTRIES {
+            log.remove(0);
+        }
+        log.push(entry);
     }
 
     /// The log so far.
