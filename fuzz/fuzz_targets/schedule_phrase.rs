@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| queue_fuzz::bodies::schedule_phrase(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| queue_fuzz::phrase::schedule_phrase(data));

@@ -5,7 +5,6 @@
 use chrono::{TimeZone, Utc};
 use queue_core::names;
 use queue_core::queue::record::LeaseRecord;
-use queue_core::schedule::{Spec, parse_phrase};
 use queue_core::task::{Class, Envelope, TaskId};
 
 /// Envelopes and lease records: parsing never panics; what parses is written and parsed back
@@ -126,32 +125,4 @@ fn v7_id(a: u64, b: u64) -> TaskId {
     );
     text.parse()
         .unwrap_or_else(|e| panic!("not a v7 id: {text} ({e})"))
-}
-
-/// Schedule phrases, cron expressions and durations: never panic; a phrase the bot accepts
-/// gives a cron expression the scheduler accepts, and its task text comes from the message.
-pub fn schedule_phrase(data: &[u8]) {
-    let text = String::from_utf8_lossy(data);
-    if let Ok(m) = parse_phrase(&text) {
-        assert_eq!(
-            m.cron.split_whitespace().count(),
-            5,
-            "phrase {text:?} gave cron {:?}",
-            m.cron
-        );
-        if let Err(e) = Spec::parse_cron(&m.cron) {
-            panic!(
-                "phrase {text:?} gave cron {:?} that the scheduler refuses: {e}",
-                m.cron
-            );
-        }
-        assert!(
-            text.contains(m.rest.as_str()),
-            "phrase {text:?} gave a task text not in the message: {:?}",
-            m.rest
-        );
-    }
-    let _ = Spec::parse_cron(&text);
-    let _ = Spec::parse_every(&text);
-    let _ = queue_core::settings::parse_duration(&text);
 }

@@ -7,5 +7,6 @@
 
 pub mod bodies;
 pub mod corpus;
+pub mod phrase;
 #[cfg(feature = "telegram")]
 pub mod telegram;

@@ -2,7 +2,7 @@
 //! `cargo test --manifest-path fuzz/Cargo.toml --features telegram`.
 //! `FUZZ_WRITE_SEEDS=1` also writes the corpus to `corpus/<target>/` to seed cargo-fuzz.
 
-use queue_fuzz::{bodies, corpus};
+use queue_fuzz::{bodies, corpus, phrase};
 
 fn run(target: &str, inputs: Vec<Vec<u8>>, body: fn(&[u8])) {
     if std::env::var("FUZZ_WRITE_SEEDS").is_ok_and(|v| v == "1") {
@@ -35,7 +35,7 @@ fn schedule_phrase() {
     run(
         "schedule_phrase",
         corpus::schedule_phrase(),
-        bodies::schedule_phrase,
+        phrase::schedule_phrase,
     );
 }
 

@@ -80,7 +80,7 @@ pub enum UpdatePolicy {
 pub struct Input<'a> {
     /// The text, or the caption of a photo.
     pub text: &'a str,
-    /// Whether a photo came with it.
+    /// Whether an image came with it: a photo, or an image sent as a file.
     pub has_photo: bool,
     /// Whether the text defines a recurring time (the schedule phrase parser matched).
     pub recurring: bool,
@@ -114,6 +114,9 @@ pub struct RuleSettings {
     pub other_kind: String,
     /// Edited messages and channel posts.
     pub edited_messages: UpdatePolicy,
+    /// The time of day (hour, minute) a recurring phrase without one takes when its task's
+    /// rule names none; `None`: such a phrase is refused.
+    pub default_time: Option<(u32, u32)>,
 }
 
 /// One rule: a name, a route, an optional kind, and conditions that must all hold.
@@ -125,6 +128,8 @@ pub struct Rule {
     pub route: Route,
     /// The handler kind (default: the settings' kind for the class).
     pub kind: Option<String>,
+    /// The time of day a recurring phrase without one takes for this rule's task.
+    pub default_time: Option<(u32, u32)>,
     has_photo: Option<bool>,
     recurring: Option<bool>,
     contains_any: Vec<String>,
@@ -177,6 +182,7 @@ struct SettingsDoc {
     other_updates: UpdatePolicy,
     other_kind: String,
     edited_messages: UpdatePolicy,
+    default_time: Option<String>,
 }
 
 impl Default for SettingsDoc {
@@ -189,6 +195,7 @@ impl Default for SettingsDoc {
             other_updates: UpdatePolicy::Keep,
             other_kind: "telegram-update".into(),
             edited_messages: UpdatePolicy::Ignore,
+            default_time: None,
         }
     }
 }
@@ -201,6 +208,8 @@ struct RuleDoc {
     #[serde(default)]
     kind: Option<String>,
     #[serde(default)]
+    default_time: Option<String>,
+    #[serde(default)]
     has_photo: Option<bool>,
     #[serde(default)]
     recurring: Option<bool>,
@@ -208,6 +217,16 @@ struct RuleDoc {
     contains_any: Vec<String>,
     #[serde(default)]
     min_chars: Option<usize>,
+}
+
+/// `"HH:MM"` (24-hour) → (hour, minute).
+pub fn parse_time_of_day(text: &str) -> Option<(u32, u32)> {
+    let (h, m) = text.trim().split_once(':')?;
+    if h.is_empty() || h.len() > 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some((h, m))
 }
 
 /// Lowercase and drop whitespace, so "전략 수립" and "전략수립" compare equal.
@@ -258,6 +277,13 @@ impl Rules {
                 )));
             }
         }
+        let time = |key: &str, text: &Option<String>| match text {
+            None => Ok(None),
+            Some(t) => parse_time_of_day(t)
+                .map(Some)
+                .ok_or_else(|| err(format!("{key}={t:?} (write a 24-hour time like \"09:00\")"))),
+        };
+        let default_time = time("settings.default_time", &s.default_time)?;
         if s.default_rule.trim().is_empty() {
             return Err(err("settings.default_rule is empty".into()));
         }
@@ -284,6 +310,12 @@ impl Rules {
                     )));
                 }
             }
+            let default_time = time(&format!("{at}: default_time"), &r.default_time)?;
+            if default_time.is_some() && route == Route::Scheduled {
+                return Err(err(format!(
+                    "{at}: default_time belongs on the rule of the task a schedule runs, not on a scheduled rule"
+                )));
+            }
             let contains_any: Vec<String> = r.contains_any.iter().map(|p| normalize(p)).collect();
             if contains_any.iter().any(String::is_empty) {
                 return Err(err(format!("{at}: contains_any has an empty pattern")));
@@ -301,6 +333,7 @@ impl Rules {
                 name: r.name,
                 route,
                 kind: r.kind,
+                default_time,
                 has_photo: r.has_photo,
                 recurring: r.recurring,
                 contains_any,
@@ -316,6 +349,7 @@ impl Rules {
                 other_updates: s.other_updates,
                 other_kind: s.other_kind,
                 edited_messages: s.edited_messages,
+                default_time,
             },
             rules,
         })
@@ -362,6 +396,21 @@ impl Rules {
                 }
             }
         }
+    }
+
+    /// The time of day a recurring phrase without one takes for the task `text`: the
+    /// `default_time` of the rule that classifies the task, else the settings' (`None`: refuse).
+    pub fn default_time(&self, text: &str) -> Option<(u32, u32)> {
+        let task = self.classify_task(&Input {
+            text,
+            has_photo: false,
+            recurring: false,
+        });
+        self.rules
+            .iter()
+            .find(|r| r.name == task.rule)
+            .and_then(|r| r.default_time)
+            .or(self.settings.default_time)
     }
 
     /// The kind of tasks of `class` whose rule names none.
@@ -415,7 +464,7 @@ mod tests {
             decide("다운로드 폴더 파일 정리"),
             (Route::Light, "tidy-files".into())
         );
-        assert_eq!(decide("안녕"), (Route::Light, "default".into()));
+        assert_eq!(decide("안녕"), (Route::Heavy, "conversation".into()));
     }
 
     #[test]
@@ -443,6 +492,32 @@ mod tests {
         assert_eq!(rules.classify(&input).route, Route::Scheduled);
         let task = rules.classify_task(&input);
         assert_eq!((task.route, task.rule.as_str()), (Route::Heavy, "analysis"));
+    }
+
+    #[test]
+    fn recurring_tasks_without_a_time_take_their_rules_time_or_the_default() {
+        let rules = Rules::builtin();
+        assert_eq!(rules.default_time("시스템 진화"), Some((0, 0)));
+        assert_eq!(rules.default_time("컨텐츠 아이디어 생성"), Some((9, 0)));
+        assert_eq!(rules.default_time("로그 분석"), Some((0, 0)));
+        assert_eq!(rules.default_time("주간 리포트"), Some((9, 0)), "settings");
+        let strict = Rules::parse(
+            "[[rule]]\nname='evo'\nclass='light'\ndefault_time='23:30'\ncontains_any=['진화']",
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(strict.default_time("시스템 진화"), Some((23, 30)));
+        assert_eq!(
+            strict.default_time("리포트"),
+            None,
+            "no settings default: refuse"
+        );
+        assert_eq!(parse_time_of_day("9:05"), Some((9, 5)));
+        for bad in ["24:00", "9", "09:5", "ab:cd", "12:60"] {
+            assert_eq!(parse_time_of_day(bad), None, "{bad}");
+        }
+        let e = Rules::parse("[settings]\ndefault_time='25:00'", "t.toml").unwrap_err();
+        assert!(e.to_string().contains("default_time"), "{e}");
     }
 
     #[test]

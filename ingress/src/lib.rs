@@ -10,9 +10,10 @@
 //! - [`http`]     — `GET /healthz`, `POST /v1/tasks`, and the JSON shape of layer errors.
 //! - [`console`]  — the web console under `/ui` (behind the API token) and the dev chat.
 //! - [`telegram`] — `POST /telegram/webhook`: updates, requests, photos, commands, schedules,
-//!   the Bot API client, and `set-webhook`.
+//!   results and follow-up context, the Bot API client, and `set-webhook`.
 //! - [`classify`] — the rules file and the pure decision heavy / light / scheduled.
-//! - [`reply`]    — every sentence the bot says, in Korean and English.
+//! - [`reply`]    — every sentence the bot says, in Korean and English (`reply/results.rs`:
+//!   results, follow-ups, `/unschedule`).
 //! - [`error`]    — [`ApiError`], the one error type answered to clients.
 //! - [`secret`]   — [`Secret`]: never logged, compared in constant time.
 //! - [`cli`]      — the binary's flags and environment (the library itself reads neither).

@@ -1,11 +1,14 @@
 //! What the bot says, in Korean (the default) or English. Every user-visible sentence lives
-//! here, so a wording change is one edit and the tests can name the exact texts.
+//! here (results and follow-ups in `reply/results.rs`), so a wording change is one edit and
+//! the tests can name the exact texts.
 
 use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+
+mod results;
 
 /// The zone times are shown in.
 pub const DISPLAY_TZ: Tz = chrono_tz::Asia::Seoul;
@@ -113,26 +116,32 @@ impl Lang {
         match self {
             Lang::Ko => concat!(
                 "메시지를 보내면 작업으로 추가합니다.\n",
-                "• 분석·전략·브랜드·사진·긴 요청 → MacBook(heavy)\n",
-                "• 일정 등록·로그 확인·상태 체크·조회·파일 정리 → VM(light)\n",
-                "• \"매일 오전 9시 …\", \"30분마다 …\" → 반복 작업\n\n",
+                "• 질문·대화·분석·전략·브랜드·기획·이미지 → MacBook(heavy)\n",
+                "• 일정 등록·로그 확인·상태 체크·조회·파일 정리·루틴 작업 → VM(light)\n",
+                "• \"매일 오전 9시 …\", \"매주 일요일 시스템 진화\" → 반복 작업\n",
+                "• 봇의 작업 메시지에 답장하면 그 결과를 이어서 작업합니다\n\n",
                 "/status — 큐 상태와 워커\n",
                 "/tasks — 최근 작업\n",
+                "/result ID — 작업 결과 (작업 메시지에 답장해도 됩니다)\n",
                 "/retry ID — 실패한 작업 다시 실행\n",
                 "/cancel ID — 작업 취소\n",
-                "/schedules — 반복 작업 목록\n",
+                "/schedules — 이 대화의 반복 작업\n",
+                "/unschedule 이름 — 반복 작업 삭제\n",
                 "/help — 이 도움말",
             ),
             Lang::En => concat!(
                 "Send a message and it becomes a task.\n",
-                "• analysis, strategy, brand, photos, long requests → MacBook (heavy)\n",
-                "• calendar, logs, status checks, lookups, tidying files → VM (light)\n",
-                "• \"every day at 9am …\", \"every 30 minutes …\" → a schedule\n\n",
+                "• questions, conversation, analysis, strategy, brand, planning, images → MacBook (heavy)\n",
+                "• calendar, logs, status checks, lookups, tidying files, routine jobs → VM (light)\n",
+                "• \"매일 오전 9시 …\", \"매주 일요일 시스템 진화\" → a schedule\n",
+                "• reply to the bot's message about a task to follow up on its result\n\n",
                 "/status — queue depths and workers\n",
                 "/tasks — recent tasks\n",
+                "/result ID — a task's result (or reply to its message)\n",
                 "/retry ID — run a failed task again\n",
                 "/cancel ID — cancel a task\n",
-                "/schedules — recurring tasks\n",
+                "/schedules — this chat's recurring tasks\n",
+                "/unschedule NAME — remove a recurring task\n",
                 "/help — this help",
             ),
         }
@@ -140,9 +149,14 @@ impl Lang {
 
     /// The command menu registered with `setMyCommands`.
     pub fn command_menu(self) -> Vec<(String, String)> {
-        let items: [(&str, &str, &str); 6] = [
+        let items: [(&str, &str, &str); 8] = [
             ("status", "큐 상태와 워커", "queue depths and workers"),
             ("tasks", "최근 작업", "recent tasks"),
+            (
+                "result",
+                "작업 결과: /result ID",
+                "a task's result: /result ID",
+            ),
             (
                 "retry",
                 "실패한 작업 다시 실행: /retry ID",
@@ -153,7 +167,16 @@ impl Lang {
                 "작업 취소: /cancel ID",
                 "cancel a task: /cancel ID",
             ),
-            ("schedules", "반복 작업 목록", "recurring tasks"),
+            (
+                "schedules",
+                "이 대화의 반복 작업",
+                "this chat's recurring tasks",
+            ),
+            (
+                "unschedule",
+                "반복 작업 삭제: /unschedule 이름",
+                "remove a recurring task: /unschedule NAME",
+            ),
             ("help", "도움말", "help"),
         ];
         items

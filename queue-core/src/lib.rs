@@ -15,7 +15,7 @@
 //! - [`presence`] — worker presence documents under `workers/`.
 //! - [`wake`]     — the cheap wake-up object idle workers poll with a GET instead of a LIST.
 //! - [`inspect`]  — read-only views: list tasks by state, find a task, stats.
-//! - [`schedule`] — recurring schedules, cron/interval slots, catch-up, Korean phrase parser.
+//! - [`schedule`] — recurring schedules, cron/interval slots, catch-up.
 
 pub mod clock;
 pub mod error;

@@ -60,10 +60,12 @@ pub trait Notifier: Send + Sync + std::fmt::Debug {
 pub fn notice_for(envelope: &Envelope, state: TaskState) -> Option<Notice> {
     let source = envelope.source.as_ref()?;
     let chat_id = source.chat_id?;
+    // Every notice ends with `id: {task id}`: a reply to it in the chat is a follow-up that the
+    // ingress maps back to this task (docs/ingress.md, "Follow-ups").
     let text = match state {
-        TaskState::Done => result_text(envelope),
+        TaskState::Done => format!("{}\n\nid: {}", result_text(envelope), envelope.id),
         TaskState::Failed => format!(
-            "❌ 작업 실패 ({}): {}\n\nid: {}\n다시 실행: queuectl replay {}",
+            "❌ 작업 실패 ({}): {}\n\n다시 실행: /retry {}\nid: {}",
             envelope.kind,
             envelope
                 .failure
@@ -88,7 +90,10 @@ pub fn notice_for(envelope: &Envelope, state: TaskState) -> Option<Notice> {
                 if json { "json" } else { "txt" }
             ),
             bytes: text.into_bytes(),
-            caption: format!("✅ {} 결과 (메시지로 보내기엔 깁니다)", envelope.kind),
+            caption: format!(
+                "✅ {} 결과 (메시지로 보내기엔 깁니다)\n\nid: {}",
+                envelope.kind, envelope.id
+            ),
         }
     };
     Some(Notice {
@@ -283,21 +288,31 @@ mod tests {
         .unwrap();
         assert_eq!(done.chat_id, 42);
         assert_eq!(done.reply_to, Some(7));
-        assert_eq!(done.body, Body::Text(vec!["분석 결과".into()]));
+        let footer = |e: &Envelope| format!("\n\nid: {}", e.id);
+        let env = envelope(Some("분석 결과".into()), Some(42));
+        assert_eq!(
+            done.body,
+            Body::Text(vec![format!("분석 결과{}", footer(&env))])
+        );
 
         let mut failed = envelope(None, Some(42));
         failed.failure = Some("failed: exit 65".into());
         let n = notice_for(&failed, TaskState::Failed).unwrap();
         assert!(matches!(&n.body, Body::Text(t) if t[0].contains("failed: exit 65")));
+        let retry = format!("/retry {}\nid: {}", failed.id, failed.id);
+        assert!(
+            matches!(&n.body, Body::Text(t) if t[0].ends_with(&retry)),
+            "{n:?}"
+        );
 
         assert!(notice_for(&envelope(None, None), TaskState::Done).is_none());
         assert!(notice_for(&envelope(None, Some(1)), TaskState::Pending).is_none());
-        let json = notice_for(
-            &envelope(Some(serde_json::json!({"a": 1})), Some(1)),
-            TaskState::Done,
-        )
-        .unwrap();
-        assert_eq!(json.body, Body::Text(vec!["{\n  \"a\": 1\n}".into()]));
+        let env = envelope(Some(serde_json::json!({"a": 1})), Some(1));
+        let json = notice_for(&env, TaskState::Done).unwrap();
+        assert_eq!(
+            json.body,
+            Body::Text(vec![format!("{{\n  \"a\": 1\n}}{}", footer(&env))])
+        );
     }
 
     #[test]

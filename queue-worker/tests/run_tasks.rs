@@ -256,7 +256,7 @@ async fn results_and_final_failures_are_sent_to_the_chat_but_retries_are_not() {
         sh_command("exit 75")
     ))
     .with_notifier(Some(recorder.clone()));
-    enqueue(
+    let hello = enqueue(
         &w,
         EnqueueRequest::new(Class::Light, "echo", json!("hello")).source(from_chat(42)),
     )
@@ -278,7 +278,10 @@ async fn results_and_final_failures_are_sent_to_the_chat_but_retries_are_not() {
     assert_eq!(notices.len(), 2, "{notices:?}");
     assert_eq!(notices[0].chat_id, 42);
     assert_eq!(notices[0].reply_to, Some(11));
-    assert_eq!(notices[0].body, Body::Text(vec!["hello".into()]));
+    assert_eq!(
+        notices[0].body,
+        Body::Text(vec![format!("hello\n\nid: {hello}")])
+    );
     assert_eq!(notices[1].chat_id, 43);
     assert!(matches!(&notices[1].body, Body::Text(t) if t[0].contains("unknown kind=nope")));
 }

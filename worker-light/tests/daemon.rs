@@ -286,7 +286,11 @@ async fn results_and_failures_reach_the_chat_through_the_bot_api() {
     );
     let calls = bot.wait_for_calls("sendMessage", 1).await;
     assert_eq!(calls[0].chat_id(), Some(4242));
-    assert_eq!(calls[0].text(), Some("분석 결과입니다"));
+    // the result, then the footer naming the task (a reply to it is a follow-up)
+    assert_eq!(
+        calls[0].text(),
+        Some(format!("분석 결과입니다\n\nid: {done}").as_str())
+    );
     assert_eq!(calls[0].reply_to(), Some(7));
     assert_eq!(f.find(done).await.location.state(), TaskState::Done);
 
@@ -297,6 +301,10 @@ async fn results_and_failures_reach_the_chat_through_the_bot_api() {
     assert!(
         text.contains("refuse") && text.contains("bad photo"),
         "{text}"
+    );
+    assert!(
+        text.contains("다시 실행: /retry "),
+        "a chat command: {text}"
     );
     assert!(
         !worker.stderr().contains("TEST-TOKEN"),

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use queue_core::inspect;
-use queue_core::schedule::{self, ScheduleStore};
+use queue_core::schedule::ScheduleStore;
 use queue_core::{Class, ErrorKind, TaskState, presence};
 use serde::Deserialize;
 
@@ -196,7 +196,7 @@ async fn schedules_table(state: &AppState, session: &Session, now: DateTime<Utc>
         .schedules
         .iter()
         .map(|s| {
-            let next = schedule::next_run(s, now);
+            let next = phrases::next_run(s, now);
             let (label, verb) = if s.enabled {
                 ("enabled", "pause")
             } else {

@@ -1,4 +1,5 @@
-//! Bot commands: /status, /tasks, /retry ID, /cancel ID, /schedules, /help. They read or act
+//! Bot commands: /status, /tasks, /result ID, /retry ID, /cancel ID, /schedules,
+//! /unschedule NAME, /help. They read or act
 //! on the queue and answer in the chat; they create no task. A store failure is answered in
 //! the chat too (the webhook still answers 200: a redelivery would not fix the store).
 
@@ -9,9 +10,9 @@ use queue_core::inspect::{self, Stats};
 use queue_core::queue::CancelOutcome;
 use queue_core::{Class, Envelope, ErrorKind, TaskId, TaskState, names, presence};
 
-use super::recurring;
 use super::update::IncomingMessage;
 use super::webhook::send_reply;
+use super::{outcome, recurring};
 use crate::reply::{Lang, kst};
 use crate::state::{AppState, TelegramState};
 
@@ -30,9 +31,11 @@ pub async fn run(
     let text = match name {
         "status" => status(state).await,
         "tasks" => tasks(state).await,
+        "result" => outcome::command(state, msg, args).await,
         "retry" => retry(state, args).await,
         "cancel" => cancel(state, msg.chat_id, args).await,
-        "schedules" => recurring::list(state).await,
+        "schedules" => recurring::list(state, msg.chat_id).await,
+        "unschedule" => recurring::unschedule(state, msg.chat_id, args).await,
         "help" | "start" => Ok(lang.help().to_string()),
         other => Ok(lang.unknown_command(other)),
     };

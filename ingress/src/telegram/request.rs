@@ -1,13 +1,17 @@
 //! A message that asks for work: classify it, store its photo, enqueue it once per update,
-//! and tell the person what happens next — aware of whether the MacBook is online.
+//! and tell the person what happens next — aware of whether the MacBook is online. A message
+//! that replies to the bot's message about a task is a follow-up: its payload carries that
+//! task's id and result as `context` (see [`super::outcome`]). The "queued" reply ends with
+//! the task's `id:` footer, so a reply to it (or `/result` as a reply) finds the task.
 
 use queue_core::task::Attachment;
 use queue_core::{Class, EnqueueRequest, presence};
 use serde_json::{Value, json};
 
+use super::outcome;
 use super::photo::{self, PhotoError};
 use super::recurring;
-use super::update::{Incoming, IncomingMessage};
+use super::update::{Incoming, IncomingMessage, RepliedTo};
 use super::webhook::{send_reply, telegram_source};
 use crate::classify::Input;
 use crate::error::ApiError;
@@ -21,7 +25,7 @@ pub async fn handle(
     msg: &IncomingMessage,
     raw: Value,
 ) -> Result<(), ApiError> {
-    let phrase = recurring::detect(&msg.text);
+    let phrase = recurring::detect(&msg.text, &state.rules);
     let decision = state.rules.classify(&Input {
         text: &msg.text,
         has_photo: msg.photo.is_some(),
@@ -31,7 +35,7 @@ pub async fn handle(
         Some(class) => class,
         None => {
             // A scheduled rule: a custom rules file may route here without `recurring`.
-            let found = phrase.unwrap_or_else(|| recurring::parse(&msg.text));
+            let found = phrase.unwrap_or_else(|| recurring::parse(&msg.text, &state.rules));
             return recurring::create(state, tg, incoming, msg, found, &decision.rule).await;
         }
     };
@@ -60,15 +64,15 @@ pub async fn handle(
         }
     }
 
-    let mut req = EnqueueRequest::new(
-        class,
-        decision.kind.clone(),
-        payload(msg, &decision.rule, &attachments),
-    )
-    .key(incoming.key())
-    .source(telegram_source(incoming, Some(msg.message_id), raw))
-    .label("class", decision.route.as_str())
-    .label("class_rule", decision.rule.clone());
+    let mut payload = payload(msg, &decision.rule, &attachments);
+    if let Some(replied) = msg.reply_to.as_ref().filter(|r| r.from_bot) {
+        payload["context"] = follow_up_context(state, replied).await?;
+    }
+    let mut req = EnqueueRequest::new(class, decision.kind.clone(), payload)
+        .key(incoming.key())
+        .source(telegram_source(incoming, Some(msg.message_id), raw))
+        .label("class", decision.route.as_str())
+        .label("class_rule", decision.rule.clone());
     if let Some(e) = &photo_error {
         req = req.label("attachment_error", e.clone());
     }
@@ -100,8 +104,23 @@ pub async fn handle(
     if photo_error.is_some() {
         text = format!("{text}\n{}", state.lang.photo_missing());
     }
+    text = format!("{text}\n\n{}", outcome::footer(done.id));
     send_reply(tg, msg.chat_id, Some(msg.message_id), &text).await;
     Ok(())
+}
+
+/// The `context` of a reply to a bot message: its text, and the task its footer names with
+/// that task's state and result (≤ 4 GETs for a finished task; see [`outcome::lookup`]). A
+/// store that does not answer makes Telegram redeliver (503) rather than lose the context.
+async fn follow_up_context(state: &AppState, replied: &RepliedTo) -> Result<Value, ApiError> {
+    let id = outcome::task_id_in(&replied.text);
+    let found = match id {
+        Some(id) => outcome::lookup(state.queue.bucket(), id)
+            .await
+            .map_err(|e| ApiError::from_queue("read the task a follow-up replies to", &e))?,
+        None => None,
+    };
+    Ok(outcome::context(&replied.text, id, found.as_ref()))
 }
 
 /// What the handler reads on stdin.

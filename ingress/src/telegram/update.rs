@@ -32,6 +32,18 @@ pub struct Sender {
     pub first_name: String,
 }
 
+/// The message a message replies to (Telegram's `reply_to_message`), as far as a follow-up
+/// needs it: whether the bot wrote it, and its text (which carries a task id footer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepliedTo {
+    /// Its message id.
+    pub message_id: i32,
+    /// Whether a bot sent it (ours: the chats are allowlisted and other bots cannot post).
+    pub from_bot: bool,
+    /// Its text or caption.
+    pub text: String,
+}
+
 /// A message or channel post, reduced to what the ingress uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IncomingMessage {
@@ -41,10 +53,12 @@ pub struct IncomingMessage {
     pub message_id: i32,
     /// The text, or a photo's caption; empty when neither.
     pub text: String,
-    /// The largest size of an attached photo.
+    /// The largest size of an attached photo, or an image sent as a file.
     pub photo: Option<PhotoRef>,
     /// The sender.
     pub from: Option<Sender>,
+    /// The message this one replies to.
+    pub reply_to: Option<RepliedTo>,
 }
 
 impl IncomingMessage {
@@ -177,17 +191,24 @@ pub fn read(body: &[u8]) -> Result<(Value, Incoming), ReadError> {
     Ok((raw, incoming))
 }
 
-fn message(m: &Message) -> IncomingMessage {
-    let text = m
-        .text()
+fn text_of(m: &Message) -> String {
+    m.text()
         .or_else(|| m.caption())
         .unwrap_or_default()
-        .to_string();
+        .to_string()
+}
+
+fn message(m: &Message) -> IncomingMessage {
     IncomingMessage {
         chat_id: m.chat.id.0,
         message_id: m.id.0,
-        text,
-        photo: m.photo().and_then(largest),
+        text: text_of(m),
+        photo: m.photo().and_then(largest).or_else(|| image_document(m)),
+        reply_to: m.reply_to_message().map(|r| RepliedTo {
+            message_id: r.id.0,
+            from_bot: r.from.as_ref().is_some_and(|u| u.is_bot),
+            text: text_of(r),
+        }),
         from: m.from.as_ref().map(|u| Sender {
             id: u.id.0,
             username: u.username.clone(),
@@ -208,6 +229,20 @@ fn largest(sizes: &[PhotoSize]) -> Option<PhotoRef> {
             width: p.width,
             height: p.height,
         })
+}
+
+/// An image sent as a file ("send as file" keeps the original): a document whose MIME type is
+/// `image/*`. Its pixels are unknown (0).
+fn image_document(m: &Message) -> Option<PhotoRef> {
+    let d = m.document()?;
+    let mime = d.mime_type.as_ref()?;
+    (mime.type_() == "image").then(|| PhotoRef {
+        file_id: d.file.id.0.clone(),
+        file_unique_id: d.file.unique_id.0.clone(),
+        size: u64::from(d.file.size),
+        width: 0,
+        height: 0,
+    })
 }
 
 /// `{type}.chat.id`, or `{type}.message.chat.id` (callback queries).
@@ -263,6 +298,45 @@ mod tests {
             panic!()
         };
         assert_eq!(m.command(), None);
+    }
+
+    #[test]
+    fn replies_and_images_sent_as_files_are_read() {
+        let mut v: serde_json::Value = serde_json::from_slice(&msg("더 자세히")).unwrap();
+        v["message"]["reply_to_message"] = json!({
+            "message_id": 3, "date": 1700000000,
+            "chat": {"id": 42, "type": "private", "first_name": "A"},
+            "from": {"id": 9, "is_bot": true, "first_name": "bot"},
+            "text": "결과\n\nid: x"});
+        v["message"]["document"] = json!({
+            "file_id": "F", "file_unique_id": "U", "file_size": 10, "mime_type": "image/png"});
+        let Incoming {
+            body: UpdateBody::New(m),
+            ..
+        } = read_one(v.to_string().as_bytes()).unwrap()
+        else {
+            panic!()
+        };
+        let r = m.reply_to.expect("reply_to_message read");
+        assert_eq!(
+            (r.message_id, r.from_bot, r.text.as_str()),
+            (3, true, "결과\n\nid: x")
+        );
+        let p = m.photo.expect("an image document counts as a photo");
+        assert_eq!(
+            (p.file_id.as_str(), p.file_unique_id.as_str(), p.size),
+            ("F", "U", 10)
+        );
+
+        v["message"]["document"]["mime_type"] = json!("application/pdf");
+        let Incoming {
+            body: UpdateBody::New(m),
+            ..
+        } = read_one(v.to_string().as_bytes()).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(m.photo, None, "a pdf is not an image");
     }
 
     #[test]

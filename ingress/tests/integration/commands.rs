@@ -6,13 +6,6 @@ use serde_json::json;
 
 use crate::common::*;
 
-fn command(update_id: i64, text: &str) -> serde_json::Value {
-    let mut v = fixture("command");
-    v["update_id"] = update_id.into();
-    v["message"]["text"] = text.into();
-    v
-}
-
 #[tokio::test]
 async fn status_shows_depths_per_class_and_state_and_workers() {
     let h = Harness::new().await;

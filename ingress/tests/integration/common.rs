@@ -53,10 +53,32 @@ pub fn text_update(update_id: i64, text: &str) -> Value {
     v
 }
 
+/// The command fixture with another text and update id.
+pub fn command(update_id: i64, text: &str) -> Value {
+    let mut v = fixture("command");
+    v["update_id"] = update_id.into();
+    v["message"]["text"] = text.into();
+    v
+}
+
 /// The text fixture from another chat.
 pub fn from_chat(mut v: Value, chat: i64) -> Value {
     v["message"]["chat"]["id"] = chat.into();
     v["message"]["from"]["id"] = chat.into();
+    v
+}
+
+/// The text fixture as a reply to a message the bot sent (`reply_to_message` from a bot, with
+/// `bot_text` as Telegram shows it).
+pub fn reply_to_bot(update_id: i64, text: &str, bot_message_id: i32, bot_text: &str) -> Value {
+    let mut v = text_update(update_id, text);
+    v["message"]["reply_to_message"] = serde_json::json!({
+        "message_id": bot_message_id,
+        "date": 1763971000,
+        "chat": v["message"]["chat"].clone(),
+        "from": {"id": 7000000001_i64, "is_bot": true, "first_name": "bucketq", "username": "bucketq_bot"},
+        "text": bot_text,
+    });
     v
 }
 
@@ -217,6 +239,40 @@ impl Harness {
             .expect("publish presence");
     }
 
+    /// Enqueue a task for `chat`, claim it and finish it with `outcome`, as a worker would.
+    pub async fn finished(
+        &self,
+        class: Class,
+        kind: &str,
+        chat: i64,
+        outcome: queue_core::Outcome,
+    ) -> Envelope {
+        let source = queue_core::task::Source {
+            kind: "schedule".into(),
+            chat_id: Some(chat),
+            ..Default::default()
+        };
+        let req = queue_core::EnqueueRequest::new(class, kind, serde_json::json!({}))
+            .max_attempts(1)
+            .source(source);
+        let id = self.queue.enqueue(req).await.expect("enqueue").id;
+        let c = self
+            .queue
+            .claim(class, "test-worker")
+            .await
+            .expect("claim")
+            .expect("due");
+        assert_eq!(c.envelope.id, id);
+        self.queue
+            .complete(&c.lease, &c.envelope, outcome)
+            .await
+            .expect("complete");
+        queue_core::inspect::find_task(self.queue.bucket(), id)
+            .await
+            .expect("find")
+            .envelope
+    }
+
     /// The harness clock's time.
     pub fn clock_now(&self) -> DateTime<Utc> {
         use queue_core::Clock;
@@ -231,6 +287,26 @@ pub const OFFLINE: &str = "작업을 큐에 추가했습니다. MacBook 복귀 �
 pub async fn replies(h: &Harness, chat: i64, n: usize) -> Vec<String> {
     h.fake.wait_for_calls("sendMessage", n).await;
     h.fake.messages_to(chat)
+}
+
+/// A "queued" reply without its `id: {task id}` footer (which must be there).
+pub fn without_footer(reply: &str) -> String {
+    let (sentence, footer) = reply
+        .rsplit_once("\n\nid: ")
+        .unwrap_or_else(|| panic!("no id footer in {reply:?}"));
+    footer
+        .parse::<queue_core::TaskId>()
+        .unwrap_or_else(|e| panic!("footer {footer:?} is not a task id: {e}"));
+    sentence.to_string()
+}
+
+/// Replies sent to `chat` (waiting for `n`), each without its id footer.
+pub async fn sentences(h: &Harness, chat: i64, n: usize) -> Vec<String> {
+    replies(h, chat, n)
+        .await
+        .iter()
+        .map(|r| without_footer(r))
+        .collect()
 }
 
 /// Language used by a harness built with `with_lang`.

@@ -9,5 +9,7 @@ mod common;
 mod console;
 mod dev_chat;
 mod fake_bot_api;
+mod followups;
+mod routing;
 mod schedules;
 mod webhook;

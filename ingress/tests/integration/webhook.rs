@@ -88,7 +88,11 @@ async fn the_same_update_twice_makes_one_task_and_one_reply() {
         tasks[0].idempotency_key.as_deref(),
         Some("tg-update-815736001")
     );
-    assert_eq!(replies(&h, CHAT, 1).await, vec![OFFLINE.to_string()]);
+    assert_eq!(
+        replies(&h, CHAT, 1).await,
+        vec![format!("{OFFLINE}\n\nid: {}", tasks[0].id)],
+        "the reply names the task in its footer"
+    );
     assert_eq!(h.fake.calls_to("sendMessage").len(), 1);
 }
 
@@ -120,7 +124,7 @@ async fn each_default_rule_gives_its_class_rule_and_reply() {
         ("서버 상태 체크", Class::Light, "status-check", light),
         ("원달러 환율 조회", Class::Light, "lookup", light),
         ("다운로드 폴더 파일 정리", Class::Light, "tidy-files", light),
-        ("안녕", Class::Light, "default", light),
+        ("안녕", Class::Heavy, "conversation", OFFLINE),
         (LONG, Class::Heavy, "long-request", OFFLINE),
     ];
     for (i, (text, class, rule, reply)) in cases.iter().enumerate() {
@@ -160,7 +164,7 @@ async fn each_default_rule_gives_its_class_rule_and_reply() {
             "raw update kept"
         );
         let sent = replies(&h, CHAT, i + 1).await;
-        assert_eq!(sent[i], *reply, "{text}");
+        assert_eq!(sent[i], format!("{reply}\n\nid: {}", env.id), "{text}");
     }
     let calls = h.fake.calls_to("sendMessage");
     assert!(
@@ -180,7 +184,7 @@ async fn heavy_reply_says_processing_while_a_heavy_worker_is_online() {
         StatusCode::OK
     );
     assert_eq!(
-        replies(&h, CHAT, 1).await[0],
+        sentences(&h, CHAT, 1).await[0],
         OFFLINE,
         "a light worker does not count"
     );
@@ -189,14 +193,14 @@ async fn heavy_reply_says_processing_while_a_heavy_worker_is_online() {
         h.post_update(&text_update(2, "브랜드 전략 분석해줘")).await,
         StatusCode::OK
     );
-    assert_eq!(replies(&h, CHAT, 2).await[1], "처리 중입니다…");
+    assert_eq!(sentences(&h, CHAT, 2).await[1], "처리 중입니다…");
     // its promised heartbeat is long overdue: offline again
     h.clock.advance(chrono::Duration::minutes(10));
     assert_eq!(
         h.post_update(&text_update(3, "브랜드 전략 분석해줘")).await,
         StatusCode::OK
     );
-    assert_eq!(replies(&h, CHAT, 3).await[2], OFFLINE);
+    assert_eq!(sentences(&h, CHAT, 3).await[2], OFFLINE);
 }
 
 #[tokio::test]
@@ -211,7 +215,7 @@ async fn replies_follow_the_language_setting() {
         h.post_update(&text_update(2, "check logs")).await,
         StatusCode::OK
     );
-    let sent = replies(&h, CHAT, 2).await;
+    let sent = sentences(&h, CHAT, 2).await;
     assert_eq!(
         sent[0],
         "Added to the queue. It will run when the MacBook is back."
@@ -255,7 +259,7 @@ async fn a_photo_is_stored_under_attachments_before_the_answer_and_referenced() 
         "the caption is the text"
     );
     assert_eq!(env.payload["attachments"], json!([object]));
-    assert_eq!(replies(&h, CHAT, 1).await, vec![OFFLINE.to_string()]);
+    assert_eq!(sentences(&h, CHAT, 1).await, vec![OFFLINE.to_string()]);
 
     // a redelivery neither downloads again nor replies again
     assert_eq!(h.post_update(&update).await, StatusCode::OK);
@@ -277,7 +281,7 @@ async fn a_photo_telegram_cannot_serve_is_queued_without_it_and_said_so() {
         "{:?}",
         env.labels
     );
-    let sent = replies(&h, CHAT, 1).await;
+    let sent = sentences(&h, CHAT, 1).await;
     assert_eq!(
         sent[0],
         format!("{OFFLINE}\n사진을 가져오지 못해 사진 없이 추가했습니다.")
@@ -309,7 +313,7 @@ async fn an_allowed_channel_post_is_classified_and_answered_in_the_channel() {
         env.payload.get("from").is_none(),
         "channel posts have no sender"
     );
-    let sent = replies(&h, CHANNEL, 1).await;
+    let sent = sentences(&h, CHANNEL, 1).await;
     assert_eq!(
         sent,
         vec!["VM 작업 큐에 추가했습니다. 곧 처리됩니다.".to_string()]

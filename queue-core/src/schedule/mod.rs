@@ -11,8 +11,9 @@
 //! - [`store`]     — [`ScheduleStore`]: schedules and fired-slot markers in the bucket.
 //! - [`scheduler`] — [`Scheduler`]: the loop, with `run_once` for tests.
 //! - [`file`]      — the TOML file of schedules loaded at worker start.
-//! - [`phrase`]    — the Korean phrase parser ("매일 오전 9시" → `0 9 * * *`).
-//! - [`render`]    — next run in the schedule's zone and UTC, for `schedules ls` and the bot.
+//!
+//! The Korean phrase parser and the next-run texts people read live in the `phrases` crate,
+//! next to their users (the bot and `queuectl`).
 //!
 //! **Exactly once.** Every slot is enqueued with the idempotency key
 //! `sched:{name}:{slot as %Y%m%dT%H%M%SZ}` ([`slot_key`]); the queue creates one task per key,
@@ -21,8 +22,6 @@
 
 pub mod catchup;
 pub mod file;
-pub mod phrase;
-pub mod render;
 pub mod scheduler;
 pub mod spec;
 pub mod store;
@@ -42,8 +41,6 @@ use crate::task::Class;
 
 pub use self::catchup::{Decision, decide};
 pub use self::file::{load_file, parse_toml};
-pub use self::phrase::{PhraseMatch, parse_phrase};
-pub use self::render::{NextRun, next_run};
 pub use self::scheduler::{
     FiredSlot, InvalidSchedule, ScheduleFailure, Scheduler, SchedulerSettings, SkippedSlots,
     TickReport,

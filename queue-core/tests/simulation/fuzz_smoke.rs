@@ -1,5 +1,6 @@
 //! The queue-core fuzz bodies (`fuzz/src/bodies.rs`) over their corpus and seeded mutations of
-//! it, on stable, in the normal test suite. The same bodies run under libFuzzer with
+//! it, on stable, in the normal test suite (the schedule-phrase body runs in the phrases crate's
+//! tests). The same bodies run under libFuzzer with
 //! `cargo +nightly fuzz run <target>` (docs/reliability.md).
 
 use crate::fuzz_bodies as bodies;
@@ -22,9 +23,4 @@ fn fuzz_smoke_envelope() {
 #[test]
 fn fuzz_smoke_names() {
     run(corpus::names(), bodies::names);
-}
-
-#[test]
-fn fuzz_smoke_schedule_phrase() {
-    run(corpus::schedule_phrase(), bodies::schedule_phrase);
 }

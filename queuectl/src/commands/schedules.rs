@@ -3,7 +3,8 @@
 //! next refresh; each slot becomes one task (idempotency key `sched:{name}:{slot}`).
 
 use chrono::{DateTime, Utc};
-use queue_core::schedule::{self, Schedule, ScheduleStore, Spec, parse_phrase};
+use phrases::{next_run, parse_phrase};
+use queue_core::schedule::{Schedule, ScheduleStore, Spec};
 use serde::Serialize;
 
 use crate::cli::{ScheduleAddArgs, SchedulesCommand};
@@ -58,7 +59,7 @@ async fn add(ctx: &Ctx, store: &ScheduleStore, args: ScheduleAddArgs) -> Result<
     let (spec, tz, description) = match (args.cron, args.every, &args.phrase) {
         (Some(spec), _, _) | (_, Some(spec), _) => (spec, args.tz.clone(), None),
         (None, None, Some(phrase)) => {
-            let m = parse_phrase(phrase).map_err(usage)?;
+            let m = parse_phrase(phrase).map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
             if !m.rest.is_empty() {
                 return Err(CliError::new(
                     Exit::Usage,
@@ -106,7 +107,7 @@ async fn ls(ctx: &Ctx, store: &ScheduleStore) -> Result<(), CliError> {
     let listing = store.list().await?;
     let mut rows = Vec::new();
     for s in &listing.schedules {
-        let next = schedule::next_run(s, now);
+        let next = next_run(s, now);
         let last_slot = store.read_marker(&s.name).await?.map(|m| m.last_slot);
         rows.push(Row {
             schedule: s,
@@ -132,7 +133,7 @@ async fn ls(ctx: &Ctx, store: &ScheduleStore) -> Result<(), CliError> {
         ]);
         for row in &rows {
             let s = row.schedule;
-            let next = schedule::next_run(s, now);
+            let next = next_run(s, now);
             table.row(vec![
                 s.name.clone(),
                 when(&s.spec),
@@ -174,7 +175,7 @@ async fn rm(ctx: &Ctx, store: &ScheduleStore, name: &str) -> Result<(), CliError
 }
 
 fn changed(ctx: &Ctx, s: &Schedule, action: &'static str) -> Result<(), CliError> {
-    let next = schedule::next_run(s, ctx.queue.clock().now());
+    let next = next_run(s, ctx.queue.clock().now());
     if ctx.json {
         output::print_json(&Changed {
             name: &s.name,

@@ -6,7 +6,7 @@ use std::fmt;
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use chrono_tz::Tz;
 
-use super::Schedule;
+use queue_core::schedule::Schedule;
 
 /// The next run of a schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +54,7 @@ impl NextRun {
             "{}월 {}일 ({weekday}) {} ({})",
             local.month(),
             local.day(),
-            super::phrase::korean_time(local.hour(), local.minute()),
+            crate::phrase::korean_time(local.hour(), local.minute()),
             local.format("%Z")
         )
     }
@@ -81,9 +81,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schedule::Spec;
-    use crate::task::Class;
     use chrono::TimeZone;
+    use queue_core::Class;
+    use queue_core::schedule::Spec;
 
     #[test]
     fn next_run_is_a_whole_second_whatever_now_is() {

@@ -14,6 +14,10 @@
 //! | 30분마다 · 매 5분                          | `*/30 * * * *` · `*/5 * * * *` |
 //! | 매시간 · 매시 30분 · 2시간마다             | `0 * * * *` · `30 * * * *` · `0 */2 * * *` |
 //!
+//! A phrase that names days but no time ("매주 일요일 시스템 진화") takes the time the caller
+//! chooses for its task ([`parse_phrase_with`]; the bot uses the routine job's own time) and
+//! says so in [`PhraseMatch::time_chosen`]; [`parse_phrase`] chooses none and refuses it.
+//!
 //! Anything else is refused with a message in Korean and English — never guessed: an hour
 //! without 오전/오후 that could be either ("매일 9시"), an hour that does not exist ("오후 13시",
 //! "25시"), an interval cron cannot repeat evenly ("45분마다", "61분마다"), two times in one
@@ -23,7 +27,7 @@ use std::fmt;
 
 use chrono_tz::Tz;
 
-use crate::error::{Error, Result};
+use crate::{PhraseError, Result};
 
 /// A phrase understood.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,10 +40,22 @@ pub struct PhraseMatch {
     pub description_ko: String,
     /// The rest of the message: the task itself (may be empty).
     pub rest: String,
+    /// The phrase named days but no time, and the caller's default time was taken.
+    pub time_chosen: bool,
 }
 
-/// Parse a message that starts with a schedule phrase.
+/// Parse a message that starts with a schedule phrase; a phrase without a time is refused.
 pub fn parse_phrase(text: &str) -> Result<PhraseMatch> {
+    parse_phrase_with(text, |_| None)
+}
+
+/// Parse a message that starts with a schedule phrase. When the phrase names days but no time
+/// ("매주 일요일 시스템 진화"), `default_time` is asked with the task text for an (hour, minute);
+/// `None` refuses the phrase as [`parse_phrase`] does.
+pub fn parse_phrase_with(
+    text: &str,
+    default_time: impl FnOnce(&str) -> Option<(u32, u32)>,
+) -> Result<PhraseMatch> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Err(refuse(
@@ -78,11 +94,25 @@ pub fn parse_phrase(text: &str) -> Result<PhraseMatch> {
             "more than one time in the phrase (one schedule takes one time)",
         ));
     }
+    let (when, time_chosen) = match when {
+        Parsed::DaysOnly(days) => {
+            let (hour, minute) = default_time(rest).ok_or_else(no_time)?;
+            if hour > 23 || minute > 59 {
+                return Err(refuse(
+                    format!("기본 시각 {hour}:{minute:02}는 없는 시각입니다"),
+                    format!("the default time {hour}:{minute:02} does not exist"),
+                ));
+            }
+            (When::At { days, hour, minute }, true)
+        }
+        Parsed::When(when) => (when, false),
+    };
     Ok(PhraseMatch {
         cron: when.cron(),
-        tz: super::DEFAULT_TZ,
+        tz: queue_core::schedule::DEFAULT_TZ,
         description_ko: when.to_string(),
         rest: rest.to_string(),
+        time_chosen,
     })
 }
 
@@ -108,7 +138,7 @@ pub fn looks_like_schedule(text: &str) -> bool {
 }
 
 /// `오전 9시`, `오후 6시 30분`, `자정`, `정오` — Korean for a wall-clock time.
-pub(crate) fn korean_time(hour: u32, minute: u32) -> String {
+pub fn korean_time(hour: u32, minute: u32) -> String {
     let base = match (hour, minute) {
         (0, 0) => return "자정".to_string(),
         (12, 0) => return "정오".to_string(),
@@ -137,6 +167,13 @@ enum When {
     EveryMinutes(u32),
     EveryHours(u32),
     Hourly { minute: u32 },
+}
+
+/// What the front of a phrase says: a full time, or days whose time the caller chooses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Parsed {
+    When(When),
+    DaysOnly(Days),
 }
 
 const WEEKDAYS: [&str; 7] = [
@@ -174,13 +211,7 @@ impl fmt::Display for When {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             When::At { days, hour, minute } => {
-                let days = match days {
-                    Days::Every => "매일".to_string(),
-                    Days::Weekday(d) => format!("매주 {}", WEEKDAYS[d as usize]),
-                    Days::Weekdays => "평일".to_string(),
-                    Days::Weekend => "주말".to_string(),
-                };
-                write!(f, "{days} {}", korean_time(hour, minute))
+                write!(f, "{} {}", days_text(days), korean_time(hour, minute))
             }
             When::EveryMinutes(n) => write!(f, "{n}분마다"),
             When::EveryHours(1) => f.write_str("매시간"),
@@ -191,25 +222,38 @@ impl fmt::Display for When {
     }
 }
 
-fn parse_when(c: &mut Cursor<'_>) -> Result<Option<When>> {
+fn days_text(days: Days) -> String {
+    match days {
+        Days::Every => "매일".to_string(),
+        Days::Weekday(d) => format!("매주 {}", WEEKDAYS[d as usize]),
+        Days::Weekdays => "평일".to_string(),
+        Days::Weekend => "주말".to_string(),
+    }
+}
+
+fn parse_when(c: &mut Cursor<'_>) -> Result<Option<Parsed>> {
     if let Some(when) = interval(c)? {
-        return Ok(Some(when));
+        return Ok(Some(Parsed::When(when)));
     }
     if let Some(when) = hourly(c)? {
-        return Ok(Some(when));
+        return Ok(Some(Parsed::When(when)));
     }
     let Some(days) = days(c)? else {
         return Ok(None);
     };
     c.eat_any_tight(&["마다", "에는", "에"]);
     let day_specific = days != Days::Every;
-    match time_of_day(c, day_specific)? {
-        Some((hour, minute)) => Ok(Some(When::At { days, hour, minute })),
-        None => Err(refuse(
-            "시각을 적어 주세요. 예: \"매일 오전 9시\", \"매주 일요일 자정\"",
-            "the phrase has no time of day (write it like 매일 오전 9시 or 매주 일요일 자정)",
-        )),
-    }
+    Ok(Some(match time_of_day(c, day_specific)? {
+        Some((hour, minute)) => Parsed::When(When::At { days, hour, minute }),
+        None => Parsed::DaysOnly(days),
+    }))
+}
+
+fn no_time() -> PhraseError {
+    refuse(
+        "시각을 적어 주세요. 예: \"매일 오전 9시\", \"매주 일요일 자정\"",
+        "the phrase has no time of day (write it like 매일 오전 9시 or 매주 일요일 자정)",
+    )
 }
 
 /// `30분마다`, `매 5분`, `2시간마다`, `30분 간격으로`.
@@ -527,8 +571,8 @@ fn apply_period(period: Option<&str>, h: u32, clock: bool, day_specific: bool) -
     }
 }
 
-fn refuse(ko: impl fmt::Display, en: impl fmt::Display) -> Error {
-    Error::invalid(format!("{ko} / {en}"))
+fn refuse(ko: impl fmt::Display, en: impl fmt::Display) -> PhraseError {
+    PhraseError::new(ko, en)
 }
 
 /// The first few words of a refused message, for the error.
@@ -736,7 +780,7 @@ mod tests {
             assert_eq!(m.rest, rest, "{text:?}");
             assert_eq!(m.tz, chrono_tz::Asia::Seoul);
             // every answer is a cron expression the schedules accept
-            crate::schedule::Spec::parse_cron(&m.cron).unwrap();
+            queue_core::schedule::Spec::parse_cron(&m.cron).unwrap();
         }
     }
 
@@ -777,14 +821,36 @@ mod tests {
         ];
         for (text, needle) in table {
             let err = parse_phrase(text).expect_err(text);
-            let msg = err.message();
-            assert!(msg.contains(needle), "{text:?}: {msg}");
-            assert!(
-                msg.contains(" / "),
-                "{text:?} has Korean and English: {msg}"
-            );
-            assert_eq!(err.kind(), crate::error::ErrorKind::InvalidInput);
+            assert!(err.ko.contains(needle), "{text:?}: {err}");
+            assert!(!err.en.is_empty(), "{text:?} has an English reason: {err}");
+            assert_eq!(err.to_string(), format!("{} / {}", err.ko, err.en));
         }
+    }
+
+    #[test]
+    fn days_without_a_time_take_the_callers_time_for_the_task() {
+        let m = parse_phrase_with("매주 일요일 시스템 진화", |task| {
+            (task == "시스템 진화").then_some((0, 0))
+        })
+        .unwrap();
+        assert_eq!(
+            (m.cron.as_str(), m.description_ko.as_str(), m.rest.as_str()),
+            ("0 0 * * 0", "매주 일요일 자정", "시스템 진화")
+        );
+        assert!(m.time_chosen);
+        let m = parse_phrase_with("평일에 컨텐츠 아이디어", |_| Some((9, 30))).unwrap();
+        assert_eq!(m.cron, "30 9 * * 1-5");
+        // a time written wins; the caller is not asked
+        let m = parse_phrase_with("매일 오후 6시 시스템 진화", |_| {
+            panic!("not asked")
+        })
+        .unwrap();
+        assert_eq!((m.cron.as_str(), m.time_chosen), ("0 18 * * *", false));
+        // no time for this task: refused as before
+        let e = parse_phrase_with("매일 백업해줘", |_| None).unwrap_err();
+        assert!(e.ko.contains("시각을 적어"), "{e}");
+        let e = parse_phrase_with("매일 백업", |_| Some((24, 0))).unwrap_err();
+        assert!(e.en.contains("does not exist"), "{e}");
     }
 
     #[test]
