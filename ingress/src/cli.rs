@@ -15,6 +15,7 @@ use queue_core::{Bucket, Queue, Settings, SystemClock};
 use url::Url;
 
 use crate::classify::Rules;
+use crate::metrics::IngressMetrics;
 use crate::reply::Lang;
 use crate::secret::Secret;
 use crate::state::{AppState, Limits, TelegramState};
@@ -27,8 +28,8 @@ Secrets (environment only, never flags; never logged):
   TELEGRAM_WEBHOOK_SECRET  Required with a bot token. Telegram sends it back in
                            X-Telegram-Bot-Api-Secret-Token; 1-256 of A-Z a-z 0-9 _ -.
   INGRESS_API_TOKEN        Required. Scripts send it as `Authorization: Bearer …` to
-                           POST /v1/tasks; people type it once to log in to the web
-                           console at /ui.
+                           POST /v1/tasks and GET /metrics; people type it once to
+                           log in to the web console at /ui.
 
 Also read: TELEGRAM_ALLOWED_CHAT_IDS (required with a bot token), RUST_LOG (log filter,
 default info), LOG_FORMAT=json (JSON logs; the default on Cloud Run), and the store
@@ -89,6 +90,10 @@ pub struct ServeArgs {
     /// Longest a request may take (e.g. 30s); slower ones get 408.
     #[arg(long, env = "INGRESS_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,
+    /// How old the task counts of GET /metrics may get before a scrape lists the bucket again
+    /// (9 Class A listings on GCS, more past 1,000 tasks in a state); at least 1m.
+    #[arg(long, env = "INGRESS_METRICS_REFRESH", default_value = "1m", value_parser = parse_duration)]
+    pub metrics_refresh: Duration,
 }
 
 /// Flags of `ingress set-webhook`.
@@ -280,12 +285,14 @@ async fn serve(args: ServeArgs, env: EnvLookup<'_>) -> Result<(), Box<dyn std::e
     let bucket = Bucket::open(&args.store, &StoreEnv::from_env())
         .await
         .map_err(|e| config_error("QUEUE_STORE", e.to_string()))?;
+    let (bucket, metrics) = IngressMetrics::counting(&bucket);
     let queue = Arc::new(Queue::new(
         bucket,
         Arc::new(SystemClock),
         Settings::default(),
     ));
-    let state = build_state(&args, env, queue)?;
+    let state = build_state(&args, env, queue)?
+        .with_metrics(metrics.with_refresh_every(args.metrics_refresh));
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.bind, args.port))
         .await
         .map_err(|e| {

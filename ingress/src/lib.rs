@@ -7,7 +7,9 @@
 //! - [`app`] and [`serve`] — the router and the server loop with graceful shutdown; `queuectl
 //!   dev` embeds both.
 //! - [`state`]    — [`AppState`]: the queue, rules, limits and the optional front doors.
-//! - [`http`]     — `GET /healthz`, `POST /v1/tasks`, and the JSON shape of layer errors.
+//! - [`http`]     — `GET /healthz`, `POST /v1/tasks`, `GET /metrics`, and the JSON shape of
+//!   layer errors.
+//! - [`metrics`]  — [`IngressMetrics`]: counters, the cached task counts, store requests.
 //! - [`console`]  — the web console under `/ui` (behind the API token) and the dev chat.
 //! - [`telegram`] — `POST /telegram/webhook`: updates, requests, photos, commands, schedules,
 //!   results and follow-up context, the Bot API client, and `set-webhook`.
@@ -23,6 +25,7 @@ pub mod cli;
 pub mod console;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod reply;
 pub mod secret;
 pub mod state;
@@ -41,13 +44,14 @@ use tower_http::trace::TraceLayer;
 
 pub use crate::classify::{Decision, Route, Rules};
 pub use crate::error::ApiError;
+pub use crate::metrics::IngressMetrics;
 pub use crate::reply::Lang;
 pub use crate::secret::Secret;
 pub use crate::state::{AppState, Limits, TelegramState};
 
 /// The router: `GET /healthz` always; `POST /telegram/webhook` when `state.telegram` is set;
-/// `POST /v1/tasks` and the console under `/ui` when `state.api_token` is set (the dev chat
-/// too when `state.dev_chat` is). Every route sits behind the body limit
+/// `POST /v1/tasks`, `GET /metrics` and the console under `/ui` when `state.api_token` is
+/// set (the dev chat too when `state.dev_chat` is). Every route sits behind the body limit
 /// (413) and the request timeout (408), and every error is answered as JSON.
 pub fn app(state: AppState) -> Router {
     let limits = state.limits;
@@ -58,10 +62,11 @@ pub fn app(state: AppState) -> Router {
     if state.api_token.is_some() {
         router = router
             .route("/v1/tasks", post(http::tasks::create))
+            .route("/metrics", get(http::metrics::scrape))
             .merge(console::routes(state.dev_chat.is_some()));
     }
     router
-        .with_state(state)
+        .with_state(state.clone())
         .layer(
             ServiceBuilder::new()
                 .layer(TraceLayer::new_for_http())
@@ -76,6 +81,10 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::map_response_with_state(
             limits,
             http::errors::json_errors,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            http::metrics::count_webhook,
         ))
 }
 

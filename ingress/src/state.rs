@@ -10,6 +10,7 @@ use queue_core::Queue;
 
 use crate::classify::Rules;
 use crate::console::chat::DevChat;
+use crate::metrics::IngressMetrics;
 use crate::reply::Lang;
 use crate::secret::Secret;
 use crate::telegram::bot::BotApi;
@@ -65,6 +66,8 @@ pub struct AppState {
     pub limits: Limits,
     /// The dev chat (`/ui/chat` and its local Bot API); `queuectl dev` only.
     pub dev_chat: Option<Arc<DevChat>>,
+    /// Counters and the cached task counts of `GET /metrics`.
+    pub metrics: Arc<IngressMetrics>,
 }
 
 impl AppState {
@@ -78,6 +81,7 @@ impl AppState {
             api_token: None,
             limits: Limits::default(),
             dev_chat: None,
+            metrics: Arc::new(IngressMetrics::new()),
         }
     }
 
@@ -102,6 +106,13 @@ impl AppState {
     /// Reply in this language.
     pub fn with_lang(mut self, lang: Lang) -> Self {
         self.lang = lang;
+        self
+    }
+
+    /// Report these metrics (e.g. with the store's requests counted:
+    /// [`IngressMetrics::counting`]).
+    pub fn with_metrics(mut self, metrics: IngressMetrics) -> Self {
+        self.metrics = Arc::new(metrics);
         self
     }
 

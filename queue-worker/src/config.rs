@@ -1,6 +1,7 @@
 //! Flags and environment. The binaries differ only in their [`Defaults`]; [`Cli`] is parsed
 //! once and turned into a plain [`WorkerConfig`] that the rest of the crate takes.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -199,6 +200,12 @@ pub struct Cli {
     #[arg(long, env = "QUEUE_SCHEDULE_REFRESH", value_name = "DUR", value_parser = parse_duration)]
     pub schedule_refresh: Option<Duration>,
 
+    /// Serve Prometheus metrics on GET /metrics at this address (e.g. 127.0.0.1:9187). No
+    /// token: keep it on a loopback or private address. A scrape costs no store request.
+    /// [default: off]
+    #[arg(long, env = "QUEUE_METRICS_ADDR", value_name = "ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+
     /// Run the scheduler in this worker.
     #[arg(long, action = ArgAction::SetTrue, overrides_with = "no_scheduler")]
     pub scheduler: bool,
@@ -340,6 +347,7 @@ impl Cli {
             scheduler,
             schedules: self.schedules,
             schedule_refresh,
+            metrics_addr: self.metrics_addr,
         })
     }
 }
@@ -377,6 +385,8 @@ pub struct WorkerConfig {
     pub schedules: Option<PathBuf>,
     /// How often the scheduler re-reads the schedule list.
     pub schedule_refresh: Duration,
+    /// Where to serve `GET /metrics`; `None`: no listener.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// Append the store-dependent default to a flag's help.
@@ -535,6 +545,8 @@ mod tests {
             "[default: 5m]",
             "--grace",
             "[default: 30s]",
+            "--metrics-addr",
+            "QUEUE_METRICS_ADDR",
             "TELEGRAM_BOT_TOKEN",
         ] {
             assert!(help.contains(needle), "help lacks {needle:?}:\n{help}");

@@ -13,10 +13,14 @@
 //! - [`runner`]      — the claim loop with N slots, and running one claimed task to the end.
 //! - [`presence`]    — `workers/{id}.json`, and the clock check against the store at start.
 //! - [`notify`]      — send results and final failures to a Telegram chat.
+//! - [`metrics`]     — counters and the handler-duration histogram on `--metrics-addr`.
+//! - [`outputs`]     — write the Markdown reports a handler's result names to `results/`.
+//! - [`alerts`]      — operator alerts: dead-lettered routine jobs, findings, a silent VM.
 //! - [`shutdown`]    — SIGTERM/SIGINT: stop claiming, grace period, release, second signal.
 //! - [`scheduler`]   — run queue-core's schedules inside a worker (worker-light by default).
 //! - [`app`]         — wiring: build everything from the config and run until shut down.
 
+pub mod alerts;
 pub mod app;
 pub mod attachments;
 pub mod config;
@@ -25,7 +29,9 @@ pub mod exec;
 pub mod handlers;
 pub mod heartbeat;
 pub mod logging;
+pub mod metrics;
 pub mod notify;
+pub mod outputs;
 pub mod presence;
 pub mod runner;
 pub mod scheduler;
@@ -35,4 +41,5 @@ pub use app::{main, run};
 pub use config::{Defaults, WorkerConfig};
 pub use discovery::{Discovery, DiscoverySettings, Step};
 pub use handlers::Handlers;
+pub use metrics::WorkerMetrics;
 pub use runner::{TaskEnd, TaskReport, Worker};

@@ -216,6 +216,7 @@ pub async fn create(
         .enqueue(er)
         .await
         .map_err(|e| ApiError::from_queue("enqueue api task", &e))?;
+    state.metrics.enqueued(&done);
     let env = &done.envelope;
     tracing::info!(task = %done.id, class = %env.class, kind = %env.kind, created = done.created, "api task queued");
     Ok((

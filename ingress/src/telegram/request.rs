@@ -84,6 +84,7 @@ pub async fn handle(
         .enqueue(req)
         .await
         .map_err(|e| ApiError::from_queue("enqueue telegram request", &e))?;
+    state.metrics.enqueued(&done);
     tracing::info!(
         update_id = incoming.update_id,
         task = %done.id,

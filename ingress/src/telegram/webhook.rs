@@ -110,6 +110,7 @@ async fn keep_raw(
         .enqueue(req)
         .await
         .map_err(|e| ApiError::from_queue("keep update", &e))?;
+    state.metrics.enqueued(&done);
     tracing::info!(update_id = incoming.update_id, update_type = %incoming.update_type, task = %done.id, created = done.created, "update kept");
     Ok(())
 }

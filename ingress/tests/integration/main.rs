@@ -10,6 +10,7 @@ mod console;
 mod dev_chat;
 mod fake_bot_api;
 mod followups;
+mod metrics;
 mod routing;
 mod schedules;
 mod webhook;

@@ -4,6 +4,7 @@
 
 pub mod counting;
 pub mod faulty;
+mod op_metrics;
 mod url;
 
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use object_store::{
 
 use crate::error::{Error, ErrorKind, Result};
 
+pub use self::op_metrics::StoreOpsMetric;
 pub use self::url::{StoreEnv, StoreUrl};
 
 /// An object's metadata as listed.
