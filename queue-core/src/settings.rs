@@ -29,6 +29,11 @@ pub struct Settings {
     pub backoff_max: Duration,
     /// How many due pending names one listing collects before claiming. Default 64.
     pub claim_batch: usize,
+    /// Whether enqueue (and a retry, snooze or replay) rewrites `{class}/wake.json` for idle
+    /// workers that poll it: one Class A write per enqueue (at most one a second per
+    /// process). Set it false when a push wake-up (Pub/Sub, filesystem events) tells the
+    /// workers instead. Default true.
+    pub wake_writes: bool,
 }
 
 impl Default for Settings {
@@ -40,6 +45,7 @@ impl Default for Settings {
             backoff_base: Duration::from_secs(10),
             backoff_max: Duration::from_secs(3600),
             claim_batch: 64,
+            wake_writes: true,
         }
     }
 }

@@ -32,6 +32,22 @@ impl TaskId {
         TaskId(uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid())
     }
 
+    /// The id of the task that replays `failed` (a failed task at `epoch`): derived from both,
+    /// so every replay of the same failure names the same task and the pending create itself
+    /// dedupes concurrent or retried replays. Its time part is `at` (the failure time).
+    pub fn replay_of(failed: TaskId, epoch: u64, at: DateTime<Utc>) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::new()
+            .chain_update(b"replay\0")
+            .chain_update(failed.0.as_bytes())
+            .chain_update(epoch.to_be_bytes())
+            .finalize();
+        let mut random = [0u8; 10];
+        random.copy_from_slice(&digest[..10]);
+        let millis = at.timestamp_millis().max(0) as u64;
+        TaskId(uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid())
+    }
+
     /// The underlying UUID.
     pub fn as_uuid(&self) -> Uuid {
         self.0
@@ -303,9 +319,13 @@ pub struct Envelope {
     /// Why the task ended in `failed/` (dead-lettered, cancelled, unknown kind …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
-    /// The task this one replays, if any.
+    /// The task this one replays, if any (a replay is a new task: a task id never runs again
+    /// once it reached `failed/`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replay_of: Option<TaskId>,
+    /// On a failed task: the task that replays it (set once, by the replay).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replayed_as: Option<TaskId>,
     /// Fields a newer version adds: kept verbatim on rewrite.
     #[serde(flatten)]
     pub extra: Map<String, Value>,

@@ -1,5 +1,5 @@
 //! Seeded simulation of the whole protocol under faults, crashes, pauses and clock skew, with
-//! an auditor that checks DESIGN.md's invariants after every run (docs/reliability.md).
+//! an auditor that checks the invariants of docs/invariants.md after every run (docs/reliability.md).
 //!
 //! Default: a short run over a handful of seeds per backend. Environment:
 //! - `SIM_SEEDS=N`   run seeds 0..N (long mode);

@@ -342,7 +342,7 @@ pub struct DevArgs {
     pub token: String,
 }
 
-/// Durations as DESIGN.md writes them, with examples in the error.
+/// Durations written like `30s`, `10m`, `2h`, with examples in the error.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s.trim())
         .map_err(|e| format!("bad duration {s:?}: {e}; write it like 30s, 10m, 2h, 7d or 1h30m"))

@@ -20,7 +20,8 @@
 //!
 //! Differences from GCS worth knowing: ETags hash the content (like GCS's MD5, but not MD5);
 //! only the live generation is kept; credentials are not checked; there is no JSON API (object_store
-//! lists through the XML API) and no limit of one write per second per object name.
+//! lists through the XML API); the limit of one write per second per object name (429) is
+//! opt-in ([`GcsOptions::write_rate_limit`]).
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -55,11 +56,19 @@ pub struct GcsOptions {
     /// The most entries (objects and common prefixes) one listing page holds, whatever the
     /// client asks. GCS's is 1,000; set it small to exercise pagination.
     pub page_size: usize,
+    /// GCS's limit of about one write per second to one object name: a write (upload or copy)
+    /// to a name written less than this long ago is answered 429 (`rateLimitExceeded`), which
+    /// object_store's client retries with backoff. `None` (the default) lets every write
+    /// through; `Some(Duration::from_secs(1))` behaves as GCS does.
+    pub write_rate_limit: Option<std::time::Duration>,
 }
 
 impl Default for GcsOptions {
     fn default() -> Self {
-        GcsOptions { page_size: 1000 }
+        GcsOptions {
+            page_size: 1000,
+            write_rate_limit: None,
+        }
     }
 }
 
@@ -140,6 +149,8 @@ impl GcsTestServer {
             store: Mutex::new(state::Store::new()),
             counts: http::Counters::default(),
             page_size: options.page_size.max(1),
+            write_rate_limit: options.write_rate_limit,
+            last_write: Mutex::default(),
         });
         let app = http::app(Arc::clone(&shared));
         let (shutdown, stopped) = oneshot::channel::<()>();
@@ -195,6 +206,16 @@ impl GcsTestServer {
     /// An object_store GCS client for `bucket`, built as queue-core builds one for
     /// `STORAGE_EMULATOR_HOST`: this base URL, an empty bearer token, plain HTTP.
     pub fn store(&self, bucket: &str) -> GoogleCloudStorage {
+        self.store_with_retry(bucket, object_store::RetryConfig::default())
+    }
+
+    /// As [`GcsTestServer::store`], with this retry policy (`max_retries: 0` for tests whose
+    /// point is a failure the client would otherwise retry away).
+    pub fn store_with_retry(
+        &self,
+        bucket: &str,
+        retry: object_store::RetryConfig,
+    ) -> GoogleCloudStorage {
         GoogleCloudStorageBuilder::new()
             .with_bucket_name(bucket)
             .with_base_url(&self.emulator_host())
@@ -202,6 +223,7 @@ impl GcsTestServer {
                 bearer: String::new(),
             })))
             .with_client_options(ClientOptions::new().with_allow_http(true))
+            .with_retry(retry)
             .build()
             .unwrap_or_else(|e| panic!("testkit: cannot build a GCS client for the double: {e}"))
     }

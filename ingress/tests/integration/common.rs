@@ -280,7 +280,7 @@ impl Harness {
     }
 }
 
-/// The Korean heavy-offline sentence DESIGN.md fixes.
+/// The Korean heavy-offline sentence the users' design fixes.
 pub const OFFLINE: &str = "작업을 큐에 추가했습니다. MacBook 복귀 시 처리됩니다.";
 
 /// Replies sent to `chat`, waiting until there are `n`.

@@ -163,16 +163,14 @@ impl Queue {
             extra: Default::default(),
         };
         let record_name = names::running(class, envelope.id, epoch);
-        if self.bucket.create(&record_name, record.to_json()).await? == Created::AlreadyExists
-            && !self.is_own_record(&record_name, &nonce).await?
-        {
+        if self.create_record(&record_name, &record).await? == Created::AlreadyExists {
             // Epoch `epoch` exists already: this pending object is a copy the chain has moved
             // past (its claimer crashed before removing it, or a roll-forward re-wrote it).
             // The chain holds the task, so the copy can go.
             self.bucket.delete(pending_name).await?;
             return Ok(None);
         }
-        if self.finished_after(&envelope).await? {
+        if self.finished(&envelope).await? {
             // A stale copy of a task that has since finished: undo our lease and drop the copy.
             self.bucket.delete(&record_name).await?;
             self.bucket.delete(pending_name).await?;
@@ -194,27 +192,37 @@ impl Queue {
         }))
     }
 
-    /// Whether `name` is a record we wrote (a create whose reply was lost, then retried).
-    pub(crate) async fn is_own_record(&self, name: &str, nonce: &str) -> Result<bool> {
-        let Some(object) = self.bucket.get(name).await? else {
-            return Ok(false);
-        };
-        Ok(LeaseRecord::from_json(&object.bytes).is_ok_and(|r| r.nonce == nonce))
+    /// Create a chain record; our own record found after a lost reply counts as created
+    /// (recognised by its nonce).
+    pub(crate) async fn create_record(&self, name: &str, record: &LeaseRecord) -> Result<Created> {
+        self.bucket
+            .create_resolved(name, record.to_json(), |bytes| {
+                LeaseRecord::from_json(bytes).is_ok_and(|r| r.nonce == record.nonce)
+            })
+            .await
     }
 
-    /// Whether the task already reached done/ or failed/ at an epoch at or after this copy's
-    /// (a copy newer than its terminal object is a replay in progress, not stale).
-    pub(super) async fn finished_after(&self, envelope: &Envelope) -> Result<bool> {
-        for state in [TaskState::Done, TaskState::Failed] {
-            let name = names::terminal(envelope.class, state, envelope.id);
-            let Some(object) = self.bucket.get(&name).await? else {
-                continue;
-            };
-            match Envelope::from_json(&object.bytes) {
-                Ok(done) if done.epoch < envelope.epoch => continue,
-                _ => return Ok(true),
-            }
-        }
-        Ok(false)
+    /// The task's terminal object, if it has one: `done/{id}` or `failed/{id}`, read
+    /// concurrently (one round trip, two Class B reads). A task id that reached either never
+    /// runs again (a replay is a new task), so any terminal object means "finished".
+    pub(crate) async fn terminal_object(
+        &self,
+        class: Class,
+        id: crate::task::TaskId,
+    ) -> Result<Option<(TaskState, bytes::Bytes)>> {
+        let (done, failed) = (names::done(class, id), names::failed(class, id));
+        let (done, failed) = futures::try_join!(self.bucket.get(&done), self.bucket.get(&failed))?;
+        Ok(done
+            .map(|o| (TaskState::Done, o.bytes))
+            .or(failed.map(|o| (TaskState::Failed, o.bytes))))
+    }
+
+    /// Whether the task already reached done/ or failed/: a copy of it, or a record of its
+    /// chain, is a leftover that must never run or be rolled forward.
+    pub(super) async fn finished(&self, envelope: &Envelope) -> Result<bool> {
+        Ok(self
+            .terminal_object(envelope.class, envelope.id)
+            .await?
+            .is_some())
     }
 }

@@ -10,7 +10,7 @@ use super::Queue;
 use crate::error::{Error, Result};
 use crate::names;
 use crate::store::Created;
-use crate::task::{Attachment, Class, Envelope, SCHEMA_VERSION, Source, TaskId, TaskState};
+use crate::task::{Attachment, Class, Envelope, SCHEMA_VERSION, Source, TaskId};
 
 /// Largest payload accepted, in bytes of JSON.
 pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
@@ -176,6 +176,7 @@ impl Queue {
             result: None,
             failure: None,
             replay_of: None,
+            replayed_as: None,
             extra: Default::default(),
         };
         if let Some(key) = &req.key {
@@ -188,12 +189,17 @@ impl Queue {
             };
             let name = names::idempotency(envelope.class, key);
             let bytes = serde_json::to_vec_pretty(&record)?;
-            if self.bucket.create(&name, bytes).await? == Created::AlreadyExists {
+            let ours = bytes.clone();
+            let created = self
+                .bucket
+                .create_resolved(&name, bytes, |b| b == ours.as_slice())
+                .await?;
+            if created == Created::AlreadyExists {
                 return self.enqueue_existing(&name).await;
             }
         }
-        self.write_pending(&envelope).await?;
-        self.wake(envelope.class).await;
+        let pending = self.write_pending(&envelope).await?;
+        self.wake(envelope.class, &pending).await;
         Ok(Enqueued {
             id,
             created: true,
@@ -201,11 +207,15 @@ impl Queue {
         })
     }
 
-    async fn write_pending(&self, envelope: &Envelope) -> Result<()> {
+    async fn write_pending(&self, envelope: &Envelope) -> Result<String> {
         let name = names::pending(envelope.class, envelope.due_at, envelope.id);
-        // AlreadyExists can only be an earlier try of this same write (ids are unique).
-        self.bucket.create(&name, envelope.to_json()).await?;
-        Ok(())
+        // AlreadyExists can only be an earlier try of this same write (ids are unique); a
+        // lost reply is settled by reading the object back.
+        let bytes = envelope.to_json();
+        self.bucket
+            .create_resolved(&name, bytes.clone(), |b| b == bytes.as_slice())
+            .await?;
+        Ok(name)
     }
 
     /// The key was seen before. Make sure its task exists (the first enqueuer may have crashed
@@ -222,8 +232,8 @@ impl Queue {
         let env = record.envelope;
         if !self.task_exists(&env).await? {
             tracing::warn!(task = %env.id, key = %record.key, "idempotency record without its task: writing the task now");
-            self.write_pending(&env).await?;
-            self.wake(env.class).await;
+            let pending = self.write_pending(&env).await?;
+            self.wake(env.class, &pending).await;
         }
         Ok(Enqueued {
             id: record.task_id,
@@ -234,34 +244,17 @@ impl Queue {
 
     /// Whether the task of a key record exists in any state. The cheap looks first: where the
     /// first enqueuer wrote it, its lease chain, its done/failed object. Checked in the order a
-    /// task moves, so a task moving while we look is still seen.
-    ///
-    /// Not found there, it may still wait in pending under another due time: a replay writes
-    /// a new pending copy (due now) and deletes `failed/`, and once the chain was collected
-    /// nothing else points at it. Writing the key record's envelope then would add a stale
-    /// copy at epoch 0 that nothing can tell from a fresh task, and the task would run twice.
-    /// So list pending for the id (a listing, but only on this rare path), then look at the
-    /// chain again, in case the replayed copy was claimed meanwhile.
+    /// task moves, so a task moving while we look is still seen. A task waiting under another
+    /// pending name (a retry, a snooze) has a chain until it finishes, and a task id never
+    /// leaves done/ or failed/ (a replay is a new task), so no listing of pending/ is needed.
     async fn task_exists(&self, env: &Envelope) -> Result<bool> {
         let (class, id) = (env.class, env.id);
-        if self
+        Ok(self
             .bucket
             .exists(&names::pending(class, env.due_at, id))
             .await?
             || self.chain_exists(class, id).await?
-            || self.bucket.exists(&names::done(class, id)).await?
-            || self.bucket.exists(&names::failed(class, id)).await?
-        {
-            return Ok(true);
-        }
-        let suffix = format!("_{id}.json");
-        let waiting = self
-            .bucket
-            .list(&names::state_prefix(class, TaskState::Pending))
-            .await?
-            .iter()
-            .any(|o| o.name.ends_with(&suffix));
-        Ok(waiting || self.chain_exists(class, id).await?)
+            || self.terminal_object(class, id).await?.is_some())
     }
 
     async fn chain_exists(&self, class: Class, id: TaskId) -> Result<bool> {
@@ -273,23 +266,47 @@ impl Queue {
     }
 
     /// Touch `{class}/wake.json` so idle workers (which poll it with a cheap GET) look for
-    /// work. Best effort: a failure only delays pickup until the next full poll.
-    pub(crate) async fn wake(&self, class: crate::task::Class) {
+    /// work, naming the pending object that was just written so a poller can claim it with
+    /// [`Queue::try_claim`] without a listing. Never holds up its caller: skipped when
+    /// [`Settings::wake_writes`](crate::Settings::wake_writes) is off or this process woke the
+    /// class less than a second ago; at most [`WAKE_BUDGET`] spent, and any failure — a 429
+    /// because another process rewrote the object this second (GCS allows about one write a
+    /// second per object name) means somebody just woke them — is only logged. A missed wake-up
+    /// delays pickup until the workers' safety-net poll.
+    pub(crate) async fn wake(&self, class: Class, pending: &str) {
+        if !self.settings.wake_writes {
+            return;
+        }
         let now = self.now();
         if !self.take_wake_slot(class, now) {
             return;
         }
-        let body =
-            serde_json::json!({ "schema": 1, "class": class, "at": now, "nonce": self.nonce() });
-        if let Err(e) = self
-            .bucket
-            .put(
-                &names::wake(class),
-                serde_json::to_vec_pretty(&body).expect("json"),
-            )
-            .await
-        {
-            tracing::warn!(error = %e, %class, "could not write the wake-up object; idle workers will find the task at their next poll");
+        let body = crate::wake::WakeBody {
+            schema: 1,
+            class,
+            at: now,
+            nonce: self.nonce(),
+            pending: vec![pending.to_string()],
+        };
+        let name = names::wake(class);
+        let write = self.bucket.put(&name, body.to_json());
+        let answer = if self.bucket.is_remote() {
+            tokio::time::timeout(WAKE_BUDGET, write).await
+        } else {
+            Ok(write.await) // memory and local directories answer at once and never throttle
+        };
+        match answer {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, %class, "wake-up write failed (another writer, or the store); idle workers find the task at their next poll")
+            }
+            Err(_) => {
+                tracing::debug!(%class, "wake-up write abandoned after its budget; idle workers find the task at their next poll")
+            }
         }
     }
 }
+
+/// The most time a wake-up write to a network store may take before its caller moves on
+/// (object_store retries a 429 or 5xx inline for minutes; a wake-up is worth none of that).
+pub const WAKE_BUDGET: std::time::Duration = std::time::Duration::from_secs(1);

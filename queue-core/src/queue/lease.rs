@@ -206,9 +206,7 @@ impl Queue {
             extra: Default::default(),
         };
         let name = names::running(class, id, closing);
-        if self.bucket.create(&name, record.to_json()).await? == Created::AlreadyExists
-            && !self.is_own_record(&name, &nonce).await?
-        {
+        if self.create_record(&name, &record).await? == Created::AlreadyExists {
             return Err(Error::lease_lost(format!(
                 "epoch was already ended by someone else: task={id} epoch={epoch}; nothing committed"
             )));
@@ -230,23 +228,19 @@ impl Queue {
         })
     }
 
-    /// Whether the task already finished at `record`'s epoch or later by another write than
-    /// this record's (a terminal object equal to the record's envelope is this record, rolled
-    /// forward). Two reads (Class B); they keep a stalled writer from committing twice.
+    /// Whether the task already finished by another write than this record's (a terminal
+    /// object equal to the record's envelope is this record, rolled forward). Two concurrent
+    /// reads (Class B); they keep a stalled writer from committing twice, and since a task id
+    /// never leaves done/ or failed/ (a replay is a new task), the terminal object is always
+    /// there to be found.
     async fn superseded(&self, record: &LeaseRecord) -> Result<bool> {
         let env = &record.envelope;
-        for state in [TaskState::Done, TaskState::Failed] {
-            let name = names::terminal(env.class, state, env.id);
-            let Some(object) = self.bucket.get(&name).await? else {
-                continue;
-            };
-            match Envelope::from_json(&object.bytes) {
-                Ok(t) if t.epoch < record.epoch => {}
-                Ok(t) if record.next == Some(state) && t == *env => {}
-                _ => return Ok(true),
-            }
-        }
-        Ok(false)
+        let Some((state, bytes)) = self.terminal_object(env.class, env.id).await? else {
+            return Ok(false);
+        };
+        let ours =
+            record.next == Some(state) && Envelope::from_json(&bytes).is_ok_and(|t| t == *env);
+        Ok(!ours)
     }
 
     /// Perform the move a closed record decided: write the envelope to `next`, and for a
@@ -259,19 +253,14 @@ impl Queue {
         let (class, id) = (env.class, env.id);
         match record.next {
             Some(TaskState::Pending) => {
-                self.bucket
-                    .put(&names::pending(class, env.due_at, id), env.to_json())
-                    .await?;
-                self.wake(class).await;
+                let pending = names::pending(class, env.due_at, id);
+                self.bucket.put(&pending, env.to_json()).await?;
+                self.wake(class, &pending).await;
             }
             Some(state @ (TaskState::Done | TaskState::Failed)) => {
                 self.bucket
                     .put(&names::terminal(class, state, id), env.to_json())
                     .await?;
-                if state == TaskState::Done {
-                    // a replay that crashed before deleting its failed/ object left it behind
-                    self.bucket.delete(&names::failed(class, id)).await?;
-                }
                 self.delete_chain(class, id, record.epoch - 1).await?;
             }
             Some(TaskState::Running) | None => {

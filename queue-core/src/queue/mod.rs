@@ -28,7 +28,7 @@ use crate::settings::Settings;
 use crate::store::Bucket;
 use crate::task::{Class, TaskId};
 
-pub use self::admin::{CancelOutcome, ReplayFilter};
+pub use self::admin::{CancelOutcome, ReplayFilter, replay_envelope};
 pub use self::claim::{ClaimedTask, PendingScan};
 pub use self::enqueue::{EnqueueRequest, Enqueued, MAX_PAYLOAD_BYTES};
 pub use self::lease::{Completion, Lease};

@@ -81,7 +81,7 @@ impl Queue {
                 if now <= expires + self.skew() {
                     return Ok(None);
                 }
-                if self.finished_after(&record.envelope).await? {
+                if self.finished(&record.envelope).await? {
                     // A leftover of a chain that has moved on: a stale claim whose undo was cut
                     // short, or a late renewal that landed after the chain was collected. The
                     // task finished at a later epoch; taking over would run it again.
@@ -141,7 +141,7 @@ impl Queue {
                         {
                             return Ok(None); // a retry waiting for its due time
                         }
-                        if self.finished_after(env).await? {
+                        if self.finished(env).await? {
                             // a leftover record of a task that finished since: writing its
                             // pending copy again would resurrect a finished task
                             self.delete_chain(env.class, env.id, record.epoch).await?;
@@ -152,24 +152,15 @@ impl Queue {
                         Ok(Some(Fixed::RolledForward))
                     }
                     Some(state @ (TaskState::Done | TaskState::Failed)) => {
-                        // Finished at this epoch or later (this record rolled forward before,
+                        // Finished already (this record rolled forward before,
                         // or a stale record whose task finished otherwise): nothing to write.
-                        let rolled = if self.finished_after(env).await? {
+                        let rolled = if self.finished(env).await? {
                             false
                         } else {
                             tracing::info!(task = %env.id, ?state, "rolling forward a commit whose writer stopped");
                             self.apply(&record).await?;
                             true
                         };
-                        if state == TaskState::Done
-                            && self.bucket.exists(&names::done(env.class, env.id)).await?
-                        {
-                            // finish the commit's cleanup: a replayed task's old failed/ object,
-                            // which a commit cut short after writing done/ leaves behind
-                            self.bucket
-                                .delete(&names::failed(env.class, env.id))
-                                .await?;
-                        }
                         // The fence has served: any holder's own deadline has passed by now.
                         // Older records first and the fence last: a pass cut short must leave
                         // the fence as the chain's head. Deleting it first exposed an older

@@ -60,6 +60,7 @@ pub struct Bucket {
     description: String,
     content_type: bool,
     ordered_listing: bool,
+    remote: bool,
 }
 
 impl std::fmt::Debug for Bucket {
@@ -87,6 +88,7 @@ impl Bucket {
             description: description.into(),
             content_type: true,
             ordered_listing: true,
+            remote: false,
         }
     }
 
@@ -129,6 +131,20 @@ impl Bucket {
         let bucket = StoreUrl::parse(url)?.build(env)?;
         bucket.probe().await?;
         Ok(bucket)
+    }
+
+    /// Mark the bucket as a network store (GCS, S3): its client retries a 429 or 5xx inline
+    /// for minutes, so best-effort writes (the wake-up) get a time budget.
+    pub fn remote(self) -> Self {
+        Bucket {
+            remote: true,
+            ..self
+        }
+    }
+
+    /// Whether the bucket is a network store (see [`Bucket::remote`]).
+    pub fn is_remote(&self) -> bool {
+        self.remote
     }
 
     /// The backend, for wrappers (fault injection, operation counting).
@@ -219,6 +235,37 @@ impl Bucket {
                 | object_store::Error::Precondition { .. },
             ) => Ok(Created::AlreadyExists),
             Err(e) => Err(Error::store("create", name, e)),
+        }
+    }
+
+    /// Create `name` only if it does not exist, and settle an unknown outcome by reading it
+    /// back: a create whose reply was lost (a timeout, a 5xx, a reset connection — object_store
+    /// does not retry create-only writes on those), or that reports a conflict because a retry
+    /// of it found the first try landed (GCS does). `is_ours` recognises our own bytes (a
+    /// record's nonce, an envelope). Answers `Created` when the object is ours, `AlreadyExists`
+    /// when it is somebody else's; when the read finds nothing after a failed write, the
+    /// write's error (it did not land, or has not yet). One extra Class B read, only on the
+    /// unhappy paths.
+    pub async fn create_resolved(
+        &self,
+        name: &str,
+        bytes: Vec<u8>,
+        is_ours: impl Fn(&[u8]) -> bool,
+    ) -> Result<Created> {
+        let failure = match self.create(name, bytes).await {
+            Ok(Created::Created) => return Ok(Created::Created),
+            Ok(Created::AlreadyExists) => None,
+            Err(e) if e.kind() == ErrorKind::Unavailable => Some(e),
+            Err(e) => return Err(e),
+        };
+        let found = match self.get(name).await {
+            Ok(found) => found,
+            Err(read) => return Err(failure.unwrap_or(read)),
+        };
+        match (found, failure) {
+            (Some(object), _) if is_ours(&object.bytes) => Ok(Created::Created),
+            (Some(_), _) | (None, None) => Ok(Created::AlreadyExists),
+            (None, Some(e)) => Err(e),
         }
     }
 

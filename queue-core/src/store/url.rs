@@ -1,4 +1,4 @@
-//! Store URLs, as DESIGN.md fixes them:
+//! Store URLs:
 //!
 //! | URL | store |
 //! | --- | --- |
@@ -189,7 +189,7 @@ fn build_gcs(bucket: &str, prefix: &str, env: &StoreEnv) -> Result<Bucket> {
     let store = builder
         .build()
         .map_err(|e| Error::store("open", &description, e))?;
-    Ok(Bucket::new(Arc::new(store), prefix, description))
+    Ok(Bucket::new(Arc::new(store), prefix, description).remote())
 }
 
 /// Application Default Credentials without GOOGLE_APPLICATION_CREDENTIALS: the gcloud file, or
@@ -241,7 +241,7 @@ fn build_s3(bucket: &str, prefix: &str, env: &StoreEnv) -> Result<Bucket> {
     let store = builder
         .build()
         .map_err(|e| Error::store("open", &description, e))?;
-    Ok(Bucket::new(Arc::new(store), prefix, description))
+    Ok(Bucket::new(Arc::new(store), prefix, description).remote())
 }
 
 #[cfg(test)]

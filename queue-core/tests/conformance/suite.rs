@@ -1,4 +1,4 @@
-//! The properties every backend must keep (DESIGN.md invariants). One function per property;
+//! The properties every backend must keep (docs/invariants.md). One function per property;
 //! `conformance.rs` runs each on every backend.
 
 use std::collections::BTreeMap;
@@ -315,23 +315,33 @@ pub async fn replay_from_failed(bucket: Bucket) {
         .unwrap();
         ids.push(id);
     }
-    let only_a = q
-        .failed_matching(&ReplayFilter {
-            class: Some(Class::Light),
-            kind: Some("a".into()),
-        })
-        .await
-        .unwrap();
-    assert_eq!(only_a.len(), 2);
+    let only_a = ReplayFilter {
+        class: Some(Class::Light),
+        kind: Some("a".into()),
+    };
+    assert_eq!(q.failed_matching(&only_a).await.unwrap().len(), 2);
     let replayed = q.replay(ids[0]).await.unwrap();
     assert_eq!(replayed.attempt, 0);
     assert!(replayed.failure.is_none());
+    assert_ne!(replayed.id, ids[0], "a replay is a new task");
+    assert_eq!(replayed.replay_of, Some(ids[0]));
+    // a second replay of the same failure (a retry, another operator) is refused: the failed
+    // task records its replay, and the replay's pending create dedupes anyway
+    let again = q.replay(ids[0]).await.unwrap_err();
+    assert_eq!(again.kind(), ErrorKind::InvalidInput);
+    assert!(again.to_string().contains("replayed already"), "{again}");
+    let still = q.failed_matching(&only_a).await.unwrap();
+    assert_eq!(still.len(), 1, "a replayed task is not offered again");
     let t = q
         .claim(Class::Light, "w")
         .await
         .unwrap()
         .expect("replayed task is claimable");
-    assert_eq!(t.envelope.id, ids[0]);
+    assert_eq!(t.envelope.id, replayed.id);
+    assert!(
+        q.claim(Class::Light, "w").await.unwrap().is_none(),
+        "one task"
+    );
     assert_eq!(
         t.envelope.attempts.len(),
         2,
@@ -340,16 +350,24 @@ pub async fn replay_from_failed(bucket: Bucket) {
     q.complete(&t.lease, &t.envelope, Outcome::Done(json!(1)))
         .await
         .unwrap();
+    let state = |id| {
+        let bucket = w.bucket.clone();
+        async move {
+            inspect::find_task(&bucket, id)
+                .await
+                .unwrap()
+                .location
+                .state()
+        }
+    };
+    assert_eq!(state(replayed.id).await, TaskState::Done);
     assert_eq!(
-        inspect::find_task(&w.bucket, ids[0])
-            .await
-            .unwrap()
-            .location
-            .state(),
-        TaskState::Done
+        state(ids[0]).await,
+        TaskState::Failed,
+        "the failed task stays"
     );
     // replaying something not failed is refused clearly
-    let err = q.replay(ids[0]).await.unwrap_err();
+    let err = q.replay(replayed.id).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(err.to_string().contains("state=done"), "{err}");
 }

@@ -448,6 +448,15 @@ async fn operator(mut ctx: Ctx) {
             if let Err(e) = &res {
                 h.error("replay", e);
             }
+            if let Ok(env) = &res {
+                // a replay is a new task, accepted like an enqueue
+                h.accepted.push(Accepted {
+                    id: env.id,
+                    class: env.class,
+                    key: None,
+                    created: true,
+                });
+            }
             h.replays[entry].result = Some(res.map(|_| ()).map_err(|e| e.kind()));
         }
     }

@@ -201,9 +201,13 @@ impl RecorderStore {
             return;
         };
         let bytes: Vec<u8> = payload.iter().flat_map(|b| b.iter().copied()).collect();
-        let Ok(env) = queue_core::Envelope::from_json(&bytes) else {
+        let Ok(mut env) = queue_core::Envelope::from_json(&bytes) else {
             return;
         };
+        if env.replayed_as.take().is_some() {
+            // a replay marking the failed task: the same finish, not a new one
+            return;
+        }
         let at = self.clock.now();
         self.history.lock().unwrap().finished.push(Finished {
             task: env.id,

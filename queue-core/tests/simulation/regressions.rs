@@ -9,6 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 use futures::stream::BoxStream;
+use object_store::ObjectStoreExt;
 use object_store::path::Path;
 use object_store::{
     CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
@@ -26,6 +27,9 @@ struct Stall {
     path: Arc<Mutex<Option<String>>>,
     arrived: Arc<Notify>,
     release: Arc<Notify>,
+    /// Every delete that went through, so a test can land it again later: object_store
+    /// retries a DELETE whose reply was lost, and the retry may land after a pause.
+    deleted: Arc<Mutex<Vec<Path>>>,
 }
 
 impl Stall {
@@ -87,7 +91,13 @@ impl ObjectStore for StallStore {
         &self,
         locations: BoxStream<'static, object_store::Result<Path>>,
     ) -> BoxStream<'static, object_store::Result<Path>> {
-        self.inner.delete_stream(locations)
+        let deleted = self.stall.deleted.clone();
+        let locations = futures::StreamExt::inspect(locations, move |l| {
+            if let Ok(path) = l {
+                deleted.lock().unwrap().push(path.clone());
+            }
+        });
+        self.inner.delete_stream(Box::pin(locations))
     }
     fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
         self.inner.list(prefix)
@@ -350,8 +360,8 @@ async fn a_collection_cut_short_leaves_the_fence_as_the_head() {
 
 /// Found by seeds 77 and 106 (400-seed run): a replay soon after a task failed left the
 /// failure's fence as the chain's head with failed/ gone; a reclaim pass took that for a commit
-/// whose writer crashed and wrote failed/ back, so the replayed task was pending and failed at
-/// once, then done and failed.
+/// whose writer crashed and wrote failed/ back. Since protocol v2 a replay is a new task and
+/// failed/ stays: the old chain is collected, the new task runs once.
 #[tokio::test]
 async fn a_replay_is_not_undone_by_a_roll_forward() {
     let s = setup();
@@ -359,23 +369,26 @@ async fn a_replay_is_not_undone_by_a_roll_forward() {
     let t = s.b.claim(Class::Light, "b").await.unwrap().unwrap();
     let fail = Outcome::Fail { error: "no".into() };
     s.b.complete(&t.lease, &t.envelope, fail).await.unwrap();
-    s.b.replay(id).await.unwrap(); // before the fence is collected
+    let new = s.b.replay(id).await.unwrap().id; // before the fence is collected
+    assert_ne!(new, id, "a replay is a new task");
     s.advance(100);
     s.b.reclaim(Class::Light, "b").await.unwrap();
-    assert!(
-        s.names("light/failed/").await.is_empty(),
-        "failed/ stays gone"
+    assert_eq!(
+        s.names("light/failed/").await,
+        vec![names::failed(Class::Light, id)],
+        "the failed task stays failed"
     );
     assert_eq!(s.names("light/pending/").await.len(), 1);
     let t = s.b.claim(Class::Light, "b").await.unwrap().unwrap();
+    assert_eq!((t.envelope.id, t.envelope.replay_of), (new, Some(id)));
     s.b.complete(&t.lease, &t.envelope, Outcome::Done(json!("second try")))
         .await
         .unwrap();
     s.advance(100);
     s.b.reclaim(Class::Light, "b").await.unwrap();
-    assert!(s.names("light/failed/").await.is_empty());
     assert!(s.names("light/running/").await.is_empty());
-    assert_eq!(s.result(id).await, Some(json!("second try")));
+    assert_eq!(s.result(new).await, Some(json!("second try")));
+    assert_eq!(s.result(id).await, None);
 }
 
 /// Found by seed 0 (first run): an enqueue repeating an idempotency key looked for the task
@@ -392,7 +405,7 @@ async fn a_repeated_key_after_a_replay_does_not_copy_the_task() {
     s.b.complete(&t.lease, &t.envelope, fail).await.unwrap();
     s.advance(100);
     s.b.reclaim(Class::Light, "b").await.unwrap(); // chain collected
-    s.b.replay(id).await.unwrap();
+    let new = s.b.replay(id).await.unwrap().id;
     let again =
         s.b.enqueue(EnqueueRequest::new(Class::Light, "echo", json!({})).key("tg-update-7"))
             .await
@@ -404,7 +417,7 @@ async fn a_repeated_key_after_a_replay_does_not_copy_the_task() {
     s.b.complete(&t.lease, &t.envelope, Outcome::Done(json!("once")))
         .await
         .unwrap();
-    assert_eq!(s.result(id).await, Some(json!("once")));
+    assert_eq!(s.result(new).await, Some(json!("once")));
 }
 
 /// The race behind the previous test: a replay that runs entirely while a repeated-key enqueue
@@ -432,30 +445,101 @@ async fn a_repeated_key_racing_a_replay_does_not_copy_the_task() {
     assert_eq!(s.names("light/pending/").await.len(), 1, "one copy");
 }
 
-/// Found by seeds 61, 564, 565 and 844 (1,000-seed run): a replayed task's commit to done
-/// wrote done/ but its cleanup of the old failed/ object was cut short, and nothing finished it:
-/// the task stayed done and failed at once.
+/// Issue 12, finding 2: a replay used to delete `failed/{id}` and put the same id back in
+/// pending. object_store retries a DELETE whose reply was lost; a retry that lands after the
+/// replayed task failed again removed the *new* failed object, and the task was nowhere.
+/// Since protocol v2 a replay deletes nothing: every delete it (or anything after it) made
+/// may land again later and the failed tasks stay.
 #[tokio::test]
-async fn a_replayed_task_that_finishes_leaves_no_failed_object() {
+async fn a_late_delete_after_a_replay_loses_no_task() {
     let s = setup();
     let id = enqueue(&s.b, None).await;
     let t = s.b.claim(Class::Light, "b").await.unwrap().unwrap();
     let fail = Outcome::Fail { error: "no".into() };
-    s.b.complete(&t.lease, &t.envelope, fail).await.unwrap();
-    let failed = names::failed(Class::Light, id);
-    let before = s.bucket.get(&failed).await.unwrap().unwrap().bytes;
-    s.b.replay(id).await.unwrap();
-    // put failed/ back as a replay that crashed before deleting it leaves it
-    s.bucket.put(&failed, before.to_vec()).await.unwrap();
+    s.b.complete(&t.lease, &t.envelope, fail.clone())
+        .await
+        .unwrap();
+    s.stall.deleted.lock().unwrap().clear();
+    let new = s.a.replay(id).await.unwrap().id; // through the store that records deletes
+    let late: Vec<Path> = s.stall.deleted.lock().unwrap().drain(..).collect();
     let t = s.b.claim(Class::Light, "b").await.unwrap().unwrap();
-    // and cut the commit's cleanup of it short
+    assert_eq!(t.envelope.id, new);
+    s.b.complete(&t.lease, &t.envelope, fail).await.unwrap(); // fails again
+    for path in late {
+        // the replay's deletes, retried after a pause, land now
+        s.bucket.object_store().delete(&path).await.unwrap();
+    }
+    let failed = s.names("light/failed/").await;
+    assert!(
+        failed.contains(&names::failed(Class::Light, new)),
+        "the replayed task that failed again is in failed/: {failed:?}"
+    );
+    assert!(
+        failed.contains(&names::failed(Class::Light, id)),
+        "{failed:?}"
+    );
+}
+
+/// Issue 12, finding 1: a commit whose create stalled (a laptop asleep mid-request) lands on
+/// record `e+1` after the task was taken over, failed, its chain collected and the task
+/// replayed. It used to find neither done/ nor failed/ (the replay had removed it), so the
+/// stale result was committed, and the replayed run wrote a second one over it.
+#[tokio::test]
+async fn a_commit_in_flight_across_a_failure_and_a_replay_commits_nothing() {
+    let s = setup();
+    let id = enqueue(&s.b, None).await;
+    let task = s.a.claim(Class::Light, "a").await.unwrap().unwrap();
+    s.advance(55);
+    *s.stall.path.lock().unwrap() = Some(names::running(Class::Light, id, 2));
+    let a = s.a.clone_for_test();
+    let commit = tokio::spawn(async move {
+        a.complete(&task.lease, &task.envelope, Outcome::Done(json!("stale")))
+            .await
+    });
+    s.stall.arrived.notified().await; // A's closing create is in flight
+    s.advance(20);
+    assert_eq!(
+        s.b.reclaim(Class::Light, "b").await.unwrap().expired,
+        vec![id]
+    );
+    s.advance(700);
+    let t = s.b.claim(Class::Light, "b").await.unwrap().unwrap();
+    let fail = Outcome::Fail { error: "no".into() };
+    s.b.complete(&t.lease, &t.envelope, fail).await.unwrap();
+    s.advance(100);
+    s.b.reclaim(Class::Light, "b").await.unwrap(); // chain and fence collected
+    assert!(s.names("light/running/").await.is_empty());
+    let replayed = s.b.replay(id).await.unwrap();
+    s.stall.release.notify_one(); // A's create lands on the collected name
+    let err = commit.await.unwrap().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LeaseLost, "{err}");
+    assert_eq!(s.result(id).await, None, "no stale result");
+    let t = s.b.claim(Class::Light, "b").await.unwrap().unwrap();
+    s.b.complete(&t.lease, &t.envelope, Outcome::Done(json!("replayed")))
+        .await
+        .unwrap();
+    assert_eq!(s.result(t.envelope.id).await, Some(json!("replayed")));
+    let done = s.names("light/done/").await;
+    assert_eq!(done.len(), 1, "exactly one result: {done:?}");
+    assert_eq!(t.envelope.id, replayed.id);
+}
+
+/// Issue 12, finding 3: object_store does not retry a create-only write on a timeout. A claim
+/// whose lease record landed but whose reply was lost left an orphan lease (counted as an
+/// attempt at reclaim, dead-lettering a `max_attempts = 1` task that never ran), and a commit
+/// whose closing record landed but errored was retried with a fresh nonce and lost to itself.
+/// Both now read the record back and recognise their nonce.
+#[tokio::test]
+async fn a_create_whose_reply_was_lost_is_recognised() {
+    let s = setup();
+    let id = enqueue(&s.b, None).await;
     let faulty = Arc::new(FaultyStore::new(
         s.bucket.object_store().clone(),
         0,
         vec![
-            FaultRule::new(Fault::Error)
-                .ops([Op::Delete])
-                .prefix(failed.clone()),
+            FaultRule::new(Fault::LostReply)
+                .ops([Op::Put])
+                .prefix("light/running/"),
         ],
     ));
     let q = Queue::new(
@@ -463,29 +547,28 @@ async fn a_replayed_task_that_finishes_leaves_no_failed_object() {
         Arc::new(s.clock.clone()),
         settings(),
     );
-    let err = q
+    let t = q
+        .claim(Class::Light, "a")
+        .await
+        .expect("the lease landed: the claim holds it")
+        .expect("claimed");
+    assert_eq!(t.envelope.id, id);
+    assert!(s.names("light/pending/").await.is_empty());
+    let done = q
         .complete(&t.lease, &t.envelope, Outcome::Done(json!("ok")))
         .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Unavailable);
-    faulty.set_enabled(false);
-    s.advance(100);
-    q.reclaim(Class::Light, "r").await.unwrap();
-    assert!(
-        s.names("light/failed/").await.is_empty(),
-        "done, not also failed"
-    );
+        .expect("the closing record landed: the commit is ours");
+    assert_eq!(done.state, queue_core::TaskState::Done);
     assert_eq!(s.result(id).await, Some(json!("ok")));
+    assert_eq!(faulty.counts().lost_replies, 2);
 }
 
-/// Known gap, not fixed here (docs/reliability.md, "open findings"): a claim that read a
-/// pending object, then stalled (a laptop asleep between its read and its create) while another
-/// worker claimed the task, failed it and an operator replayed it, creates the deleted record
-/// `n + 1` again. Its stale check looks only at done/ and failed/, and the replay removed
-/// failed/, so the stale claim succeeds and the task runs twice. Found by seed 212 (1,000-seed
-/// run, before the reclaim fix changed that seed's schedule).
+/// Was a known gap until protocol v2: a claim that read a pending object, then stalled (a
+/// laptop asleep between its read and its create) while another worker claimed the task,
+/// failed it and an operator replayed it, created the deleted record `n + 1` again; its stale
+/// check found no failed/ (the replay removed it), so the task ran twice. Found by seed 212
+/// (1,000-seed run). A replay is now a new task and failed/{id} stays: the stale claim finds it.
 #[tokio::test]
-#[ignore = "known protocol gap: a claim in flight across a failure and a replay; see docs/reliability.md"]
 async fn a_claim_in_flight_across_a_replay_does_not_run_the_task_twice() {
     let s = setup();
     let id = enqueue(&s.b, None).await;
@@ -538,4 +621,53 @@ impl CloneForTest for Queue {
         )
         .with_seed(99)
     }
+}
+
+/// Issue 12, finding 4: the wake-up object is a hot object (GCS allows about one write a
+/// second per name; two enqueuers get 429, which object_store retried inline for minutes). A
+/// failed wake-up write must not fail or hold up the enqueue; with push wake-ups configured
+/// (`wake_writes = false`) there is no write at all; and the object names the new pending
+/// task, so an idle poller can claim it by name without a listing.
+#[tokio::test]
+async fn the_wake_up_write_never_holds_up_an_enqueue() {
+    let s = setup();
+    let faulty = Arc::new(FaultyStore::new(
+        s.bucket.object_store().clone(),
+        0,
+        vec![FaultRule::new(Fault::Error).prefix(names::wake(Class::Light))],
+    ));
+    let q = Queue::new(
+        s.bucket.with_object_store(faulty.clone()),
+        Arc::new(s.clock.clone()),
+        settings(),
+    );
+    let id = enqueue(&q, None).await; // the wake-up write fails: the enqueue does not
+    assert_eq!(faulty.counts().errors, 1);
+    assert_eq!(s.names("light/pending/").await.len(), 1);
+    assert!(s.names(&names::wake(Class::Light)).await.is_empty());
+
+    let quiet = Queue::new(
+        s.bucket.clone(),
+        Arc::new(s.clock.clone()),
+        Settings {
+            wake_writes: false,
+            ..settings()
+        },
+    );
+    enqueue(&quiet, None).await;
+    assert!(
+        s.names(&names::wake(Class::Light)).await.is_empty(),
+        "no write"
+    );
+
+    s.advance(2);
+    let second = enqueue(&s.b, None).await;
+    let mut watcher = queue_core::wake::WakeWatcher::new();
+    assert!(watcher.poll(&s.bucket, Class::Light).await.unwrap());
+    let named = watcher.pending();
+    assert_eq!(named.len(), 1);
+    assert!(named[0].ends_with(&format!("_{second}.json")), "{named:?}");
+    let t = s.b.try_claim(Class::Light, "b", &named[0]).await.unwrap();
+    assert_eq!(t.expect("claimed by name").envelope.id, second);
+    assert_ne!(id, second);
 }

@@ -33,7 +33,10 @@ pub enum Park {
 
 #[derive(Debug, Default)]
 struct Inner {
-    parked: BTreeMap<ActorId, (Park, oneshot::Sender<()>)>,
+    /// Parked calls per actor, oldest first: an actor may have several store calls in flight
+    /// at once (concurrent reads); each is granted as its own turn. While one runs, the
+    /// actor's other calls stay parked, so the driver may move another actor meanwhile.
+    parked: BTreeMap<ActorId, (Park, Vec<oneshot::Sender<()>>)>,
     finished: BTreeSet<ActorId>,
 }
 
@@ -49,7 +52,14 @@ impl Sched {
     /// crashed) waits forever and is dropped by the driver.
     pub async fn park(&self, actor: ActorId, why: Park) {
         let (tx, rx) = oneshot::channel();
-        self.inner.lock().unwrap().parked.insert(actor, (why, tx));
+        self.inner
+            .lock()
+            .unwrap()
+            .parked
+            .entry(actor)
+            .or_insert_with(|| (why, Vec::new()))
+            .1
+            .push(tx);
         self.settled.notify_one();
         if rx.await.is_err() {
             std::future::pending::<()>().await;
@@ -89,9 +99,19 @@ impl Sched {
 
     /// Let `actor` run until it parks again or finishes.
     pub async fn grant(&self, actor: ActorId) {
-        let entry = self.inner.lock().unwrap().parked.remove(&actor);
-        if let Some((_, tx)) = entry {
-            let _ = tx.send(());
+        let tx = {
+            let mut inner = self.inner.lock().unwrap();
+            let Some((_, calls)) = inner.parked.get_mut(&actor) else {
+                return;
+            };
+            let tx = calls.remove(0);
+            if calls.is_empty() {
+                inner.parked.remove(&actor);
+            }
+            tx
+        };
+        // a closed call was dropped by its actor (a sibling in a join failed first)
+        if tx.send(()).is_ok() {
             self.settle(actor).await;
         }
     }

@@ -67,6 +67,7 @@ pub fn settings() -> Settings {
         backoff_base: Duration::from_secs(2),
         backoff_max: Duration::from_secs(60),
         claim_batch: 4,
+        ..Settings::default()
     }
 }
 

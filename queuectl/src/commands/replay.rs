@@ -1,5 +1,6 @@
-//! `queuectl replay`: a failed task goes back to pending, due now, its attempts counter reset
-//! and its history kept. One id, or `--all-failed` narrowed by class and kind, with progress
+//! `queuectl replay`: a failed task runs again as a new task (its id is printed; the failed
+//! task stays in failed/ with `replayed_as`), due now, its attempts counter reset and its
+//! history kept. One id, or `--all-failed` narrowed by class and kind, with progress
 //! on stderr and `--dry-run`.
 
 use queue_core::queue::ReplayFilter;
@@ -15,6 +16,9 @@ use crate::output::{self, Table};
 struct One {
     id: TaskId,
     state: &'static str,
+    /// The new task that runs the replay (none on a dry run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replayed_as: Option<TaskId>,
     dry_run: bool,
 }
 
@@ -29,6 +33,8 @@ struct Bulk {
     dry_run: bool,
     matched: usize,
     replayed: Vec<TaskId>,
+    /// The new tasks, in the order of `replayed`.
+    new_ids: Vec<TaskId>,
     errors: Vec<Failure>,
 }
 
@@ -57,19 +63,29 @@ async fn replay_one(ctx: &Ctx, id: TaskId, dry_run: bool) -> Result<(), CliError
                 format!("only failed tasks can be replayed: task={id} state={state}"),
             ));
         }
-    } else {
-        ctx.queue.replay(id).await.map_err(CliError::refusal)?;
+        if let Some(new) = found.envelope.replayed_as {
+            return Err(CliError::new(
+                Exit::Refused,
+                format!("task was replayed already: task={id} replayed_as={new}"),
+            ));
+        }
     }
+    let replayed_as = if dry_run {
+        None
+    } else {
+        Some(ctx.queue.replay(id).await.map_err(CliError::refusal)?.id)
+    };
     if ctx.json {
         output::print_json(&One {
             id,
             state: if dry_run { "failed" } else { "pending" },
+            replayed_as,
             dry_run,
         });
-    } else if dry_run {
-        println!("would replay {id} (failed -> pending); nothing changed");
+    } else if let Some(new) = replayed_as {
+        println!("replayed {id} as new task {new}: failed -> pending, due now");
     } else {
-        println!("replayed {id}: failed -> pending, due now");
+        println!("would replay {id} (failed -> pending); nothing changed");
     }
     Ok(())
 }
@@ -81,6 +97,7 @@ async fn replay_all(ctx: &Ctx, filter: &ReplayFilter, dry_run: bool) -> Result<(
         dry_run,
         matched: total,
         replayed: Vec::new(),
+        new_ids: Vec::new(),
         errors: Vec::new(),
     };
     if dry_run {
@@ -95,9 +112,11 @@ async fn replay_all(ctx: &Ctx, filter: &ReplayFilter, dry_run: bool) -> Result<(
     let mut worst: Option<Exit> = None;
     for (i, env) in matched.iter().enumerate() {
         match ctx.queue.replay(env.id).await {
-            Ok(_) => {
-                output::progress(i + 1, total, &format!("replayed {} {}", env.id, env.kind));
+            Ok(new) => {
+                let line = format!("replayed {} {} as {}", env.id, env.kind, new.id);
+                output::progress(i + 1, total, &line);
                 answer.replayed.push(env.id);
+                answer.new_ids.push(new.id);
             }
             Err(e) => {
                 let err = CliError::refusal(e);

@@ -162,11 +162,22 @@ fn replay_one_failed_task() {
     let out = store.run(&["replay", &id, "--dry-run"]).expect(0);
     assert!(out.stdout.contains("would replay"));
     assert_eq!(find_state(&store, &id), "failed");
-    let out = store.run(&["replay", &id]).expect(0);
-    assert!(out.stdout.contains("failed -> pending"), "{}", out.stdout);
-    assert_eq!(find_state(&store, &id), "pending");
-    // it is pending now: a second replay is refused
+    let out = store.run(&["replay", &id, "--json"]).expect(0).json();
+    let new = out["replayed_as"]
+        .as_str()
+        .expect("the new task's id")
+        .to_string();
+    assert_ne!(new, id, "a replay is a new task");
+    assert_eq!(find_state(&store, &new), "pending");
+    assert_eq!(find_state(&store, &id), "failed", "the failed task stays");
+    // it was replayed: a second replay is refused, and says which task runs it
     let out = store.run(&["replay", &id]).expect(4);
+    assert!(
+        out.stderr.contains("replayed already") && out.stderr.contains(&new),
+        "{}",
+        out.stderr
+    );
+    let out = store.run(&["replay", &new]).expect(4);
     assert!(
         out.stderr.contains("only failed tasks can be replayed"),
         "{}",
@@ -225,7 +236,9 @@ fn replay_all_failed_of_a_class_with_progress() {
         json!([ids.light_failed.to_string()])
     );
     assert!(out.stderr.contains("[1/1] replayed"), "{}", out.stderr);
-    assert_eq!(find_state(&store, &ids.light_failed.to_string()), "pending");
+    let new = out.json()["new_ids"][0].as_str().unwrap().to_string();
+    assert_eq!(find_state(&store, &new), "pending");
+    assert_eq!(find_state(&store, &ids.light_failed.to_string()), "failed");
     assert_eq!(find_state(&store, &ids.heavy_failed.to_string()), "failed");
     // by kind: nothing of that kind failed
     let json = store

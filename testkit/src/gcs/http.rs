@@ -26,9 +26,31 @@ pub(crate) struct Shared {
     pub counts: Counters,
     /// The most entries a listing page holds, whatever `max-keys` asks.
     pub page_size: usize,
+    /// Writes to one name closer together than this are answered 429.
+    pub write_rate_limit: Option<std::time::Duration>,
+    /// When each (bucket, name) was last written.
+    pub last_write: Mutex<std::collections::HashMap<(String, String), std::time::Instant>>,
 }
 
 impl Shared {
+    /// GCS's per-object mutation rate: refuse a write to a name written within the limit.
+    fn throttle(&self, bucket: &str, name: &str) -> Result<(), Failure> {
+        let Some(window) = self.write_rate_limit else {
+            return Ok(());
+        };
+        let mut last = self.last_write.lock().unwrap_or_else(|e| e.into_inner());
+        let now = std::time::Instant::now();
+        let key = (bucket.to_string(), name.to_string());
+        if last
+            .get(&key)
+            .is_some_and(|t| now.duration_since(*t) < window)
+        {
+            return Err(Failure::TooManyRequests);
+        }
+        last.insert(key, now);
+        Ok(())
+    }
+
     pub fn store(&self) -> MutexGuard<'_, Store> {
         // A handler that panicked left the map consistent (every change is one insert or
         // remove), so a poisoned lock is still usable.
@@ -242,6 +264,7 @@ fn put(
     body: Bytes,
 ) -> Result<Response, Failure> {
     let if_generation = generation_match(headers)?;
+    shared.throttle(bucket, name)?;
     let kept = kept_headers(headers);
     let object = shared
         .store()
@@ -256,6 +279,7 @@ fn copy(
     headers: &HeaderMap,
 ) -> Result<Response, Failure> {
     let if_generation = generation_match(headers)?;
+    shared.throttle(bucket, name)?;
     let source = header_str(headers, "x-goog-copy-source").unwrap_or_default();
     let source = percent_decode_str(source).decode_utf8_lossy();
     let (from_bucket, from_name) = source
@@ -463,6 +487,11 @@ fn failure(f: Failure) -> Response {
             "The requested range cannot be satisfied.",
         ),
         Failure::InvalidArgument(why) => (StatusCode::BAD_REQUEST, "InvalidArgument", why.as_str()),
+        Failure::TooManyRequests => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "rateLimitExceeded",
+            "The object exceeded the rate limit for object mutation operations (create, update, and delete).",
+        ),
     };
     xml_response(status, xml::error(code, message, &format!("{f:?}")))
 }

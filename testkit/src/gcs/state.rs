@@ -19,6 +19,8 @@ pub(crate) enum Failure {
     NotModified,
     InvalidRange,
     InvalidArgument(String),
+    /// More than one write a second to one object name (when the limit is on).
+    TooManyRequests,
 }
 
 /// One stored object: its bytes and the metadata GCS reports for it.
