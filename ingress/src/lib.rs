@@ -10,6 +10,7 @@
 //! - [`http`]     — `GET /healthz`, `POST /v1/tasks`, `GET /metrics`, and the JSON shape of
 //!   layer errors.
 //! - [`metrics`]  — [`IngressMetrics`]: counters, the cached task counts, store requests.
+//! - [`console`]  — the web console under `/ui` (behind the API token) and the dev chat.
 //! - [`telegram`] — `POST /telegram/webhook`: updates, requests, photos, commands, schedules,
 //!   results and follow-up context, the Bot API client, and `set-webhook`.
 //! - [`classify`] — the rules file and the pure decision heavy / light / scheduled.
@@ -21,6 +22,7 @@
 
 pub mod classify;
 pub mod cli;
+pub mod console;
 pub mod error;
 pub mod http;
 pub mod metrics;
@@ -48,7 +50,8 @@ pub use crate::secret::Secret;
 pub use crate::state::{AppState, Limits, TelegramState};
 
 /// The router: `GET /healthz` always; `POST /telegram/webhook` when `state.telegram` is set;
-/// `POST /v1/tasks` and `GET /metrics` when `state.api_token` is set. Every route sits behind the body limit
+/// `POST /v1/tasks`, `GET /metrics` and the console under `/ui` when `state.api_token` is
+/// set (the dev chat too when `state.dev_chat` is). Every route sits behind the body limit
 /// (413) and the request timeout (408), and every error is answered as JSON.
 pub fn app(state: AppState) -> Router {
     let limits = state.limits;
@@ -57,8 +60,10 @@ pub fn app(state: AppState) -> Router {
         router = router.route("/telegram/webhook", post(telegram::webhook::handle));
     }
     if state.api_token.is_some() {
-        router = router.route("/v1/tasks", post(http::tasks::create));
-        router = router.route("/metrics", get(http::metrics::scrape));
+        router = router
+            .route("/v1/tasks", post(http::tasks::create))
+            .route("/metrics", get(http::metrics::scrape))
+            .merge(console::routes(state.dev_chat.is_some()));
     }
     router
         .with_state(state.clone())

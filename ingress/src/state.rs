@@ -9,6 +9,7 @@ use std::time::Duration;
 use queue_core::Queue;
 
 use crate::classify::Rules;
+use crate::console::chat::DevChat;
 use crate::metrics::IngressMetrics;
 use crate::reply::Lang;
 use crate::secret::Secret;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub api_token: Option<Secret>,
     /// Body size and time limits.
     pub limits: Limits,
+    /// The dev chat (`/ui/chat` and its local Bot API); `queuectl dev` only.
+    pub dev_chat: Option<Arc<DevChat>>,
     /// Counters and the cached task counts of `GET /metrics`.
     pub metrics: Arc<IngressMetrics>,
 }
@@ -77,6 +80,7 @@ impl AppState {
             telegram: None,
             api_token: None,
             limits: Limits::default(),
+            dev_chat: None,
             metrics: Arc::new(IngressMetrics::new()),
         }
     }
@@ -109,6 +113,12 @@ impl AppState {
     /// [`IngressMetrics::counting`]).
     pub fn with_metrics(mut self, metrics: IngressMetrics) -> Self {
         self.metrics = Arc::new(metrics);
+        self
+    }
+
+    /// Serve the dev chat (`queuectl dev`): `/ui/chat` and the local Bot API it records.
+    pub fn with_dev_chat(mut self, chat: Arc<DevChat>) -> Self {
+        self.dev_chat = Some(chat);
         self
     }
 

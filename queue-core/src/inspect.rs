@@ -110,6 +110,10 @@ pub struct ClassStats {
     pub done: usize,
     /// Dead-lettered or cancelled.
     pub failed: usize,
+    /// The earliest due time among pending tasks (read from their names: no extra operation).
+    /// Not part of `queuectl stats --json`'s documented shape.
+    #[serde(skip)]
+    pub oldest_due: Option<DateTime<Utc>>,
 }
 
 /// What `queuectl stats --json` prints.
@@ -132,12 +136,15 @@ pub async fn stats(bucket: &Bucket) -> Result<Stats> {
         let done = terminal_ids(bucket, class, TaskState::Done).await?;
         let failed = terminal_ids(bucket, class, TaskState::Failed).await?;
         let s = ClassStats {
+            oldest_due: pending.values().min().copied(),
             pending: pending.len(),
             // a chain whose task waits in pending/ (a retry) or has finished (its fence record
             // awaits collection) is not running
             running: running
                 .keys()
-                .filter(|id| !pending.contains(id) && !done.contains(id) && !failed.contains(id))
+                .filter(|id| {
+                    !pending.contains_key(id) && !done.contains(id) && !failed.contains(id)
+                })
                 .count(),
             done: done.len(),
             failed: failed.len(),
@@ -156,7 +163,8 @@ pub async fn stats(bucket: &Bucket) -> Result<Stats> {
     Ok(stats)
 }
 
-async fn pending_ids(bucket: &Bucket, class: Class) -> Result<BTreeSet<TaskId>> {
+/// Pending task ids with their due times (from the names).
+async fn pending_ids(bucket: &Bucket, class: Class) -> Result<BTreeMap<TaskId, DateTime<Utc>>> {
     let prefix = names::state_prefix(class, TaskState::Pending);
     Ok(bucket
         .list(&prefix)
@@ -165,7 +173,7 @@ async fn pending_ids(bucket: &Bucket, class: Class) -> Result<BTreeSet<TaskId>> 
         .filter_map(|o| {
             names::parse_pending_file(&o.name[prefix.len()..])
                 .ok()
-                .map(|p| p.id)
+                .map(|p| (p.id, p.due))
         })
         .collect())
 }
@@ -204,7 +212,6 @@ pub async fn list_tasks(
     class: Class,
     state: TaskState,
 ) -> Result<Vec<TaskSummary>> {
-    let prefix = names::state_prefix(class, state);
     let mut out = Vec::new();
     if state == TaskState::Running {
         for (id, (_, info)) in running_heads(bucket, class).await? {
@@ -236,33 +243,83 @@ pub async fn list_tasks(
         });
         return Ok(out);
     }
-    for info in bucket.list(&prefix).await? {
-        let file = &info.name[prefix.len()..];
-        let (id, due_at) = match state {
-            TaskState::Pending => match names::parse_pending_file(file) {
-                Ok(p) => (p.id, Some(p.due)),
-                Err(_) => continue,
-            },
-            _ => match names::parse_terminal_file(file) {
-                Ok(id) => (id, None),
-                Err(_) => continue,
-            },
+    with_envelopes(bucket, listed(bucket, class, state).await?).await
+}
+
+/// One page of a task listing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskPage {
+    /// The tasks of this page, newest first.
+    pub tasks: Vec<TaskSummary>,
+    /// How many tasks the listing holds in all.
+    pub total: usize,
+}
+
+/// Tasks of `class` in `state`, newest first (pending: latest due first; done and failed: by
+/// id, which is time-ordered), skipping `offset` and returning at most `limit`. One listing,
+/// then one read per task of the page only: a page of 50 out of 10,000 reads 50 objects.
+/// Running tasks are few and come from [`list_tasks`].
+pub async fn page_tasks(
+    bucket: &Bucket,
+    class: Class,
+    state: TaskState,
+    offset: usize,
+    limit: usize,
+) -> Result<TaskPage> {
+    if state == TaskState::Running {
+        let mut all = list_tasks(bucket, class, state).await?;
+        all.reverse();
+        let total = all.len();
+        let tasks = all.into_iter().skip(offset).take(limit).collect();
+        return Ok(TaskPage { tasks, total });
+    }
+    let mut listed = listed(bucket, class, state).await?;
+    listed.sort_by(|a, b| b.object.cmp(&a.object));
+    let total = listed.len();
+    let page = listed.into_iter().skip(offset).take(limit).collect();
+    let tasks = with_envelopes(bucket, page).await?;
+    Ok(TaskPage { tasks, total })
+}
+
+/// The pending, done or failed tasks of a class as listed (names only, listing order).
+async fn listed(bucket: &Bucket, class: Class, state: TaskState) -> Result<Vec<TaskSummary>> {
+    let prefix = names::state_prefix(class, state);
+    Ok(bucket
+        .list(&prefix)
+        .await?
+        .into_iter()
+        .filter_map(|info| {
+            let file = &info.name[prefix.len()..];
+            let (id, due_at) = if state == TaskState::Pending {
+                let p = names::parse_pending_file(file).ok()?;
+                (p.id, Some(p.due))
+            } else {
+                (names::parse_terminal_file(file).ok()?, None)
+            };
+            Some(TaskSummary {
+                id,
+                class,
+                state,
+                object: info.name,
+                last_modified: info.last_modified,
+                due_at,
+                envelope: None,
+                worker: None,
+                expires_at: None,
+            })
+        })
+        .collect())
+}
+
+/// Read the envelope of each task (one read each), dropping those gone since the listing.
+async fn with_envelopes(bucket: &Bucket, tasks: Vec<TaskSummary>) -> Result<Vec<TaskSummary>> {
+    let mut out = Vec::with_capacity(tasks.len());
+    for mut task in tasks {
+        let Some(found) = bucket.get(&task.object).await? else {
+            continue; // moved since the listing
         };
-        let envelope = match bucket.get(&info.name).await? {
-            Some(o) => Envelope::from_json(&o.bytes).ok(),
-            None => continue,
-        };
-        out.push(TaskSummary {
-            id,
-            class,
-            state,
-            object: info.name,
-            last_modified: info.last_modified,
-            due_at,
-            envelope,
-            worker: None,
-            expires_at: None,
-        });
+        task.envelope = Envelope::from_json(&found.bytes).ok();
+        out.push(task);
     }
     Ok(out)
 }

@@ -90,8 +90,21 @@ impl Failure {
     }
 }
 
-/// Build everything from `config` and run until shut down.
+/// Build everything from `config` and run until shut down; results go to Telegram when
+/// `TELEGRAM_BOT_TOKEN` is set (see [`TelegramNotifier::from_env`]).
 pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
+    let notifier = TelegramNotifier::from_env()
+        .map_err(Failure::config)?
+        .map(|n| Arc::new(n) as Arc<dyn Notifier>);
+    serve_with_notifier(config, notifier).await
+}
+
+/// [`serve`] with the notifier given instead of read from the environment (`queuectl dev`
+/// points it at its local Bot API).
+pub async fn serve_with_notifier(
+    config: WorkerConfig,
+    notifier: Option<Arc<dyn Notifier>>,
+) -> Result<(), Failure> {
     let handlers = match &config.handlers {
         Some(path) => Handlers::load(path).map_err(Failure::config)?,
         None => {
@@ -101,9 +114,6 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
             Handlers::builtin_only()
         }
     };
-    let notifier = TelegramNotifier::from_env()
-        .map_err(Failure::config)?
-        .map(|n| Arc::new(n) as Arc<dyn Notifier>);
     let bucket = Bucket::open(&config.store, &StoreEnv::from_env())
         .await
         .map_err(Failure::runtime)?;

@@ -58,7 +58,8 @@ pub enum Command {
     Invalid,
     /// Recurring schedules: add, ls, rm, pause, resume
     Schedules(SchedulesArgs),
-    /// The whole system in one process on the local store: ingress, both workers, scheduler
+    /// The whole system in one process on the local store: ingress, both workers, scheduler,
+    /// the web console at /ui and a chat with the bot at /ui/chat
     Dev(DevArgs),
 }
 
@@ -331,7 +332,7 @@ pub struct DevArgs {
     /// Load no schedules file (schedules already in the store still fire)
     #[arg(long)]
     pub no_schedules: bool,
-    /// Bearer token for POST /v1/tasks
+    /// Bearer token for POST /v1/tasks, and the password of the console at /ui
     #[arg(
         long,
         env = "INGRESS_API_TOKEN",

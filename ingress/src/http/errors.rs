@@ -12,12 +12,13 @@ use crate::state::Limits;
 /// Rewrite a plain-text error response into an [`ApiError`].
 pub async fn json_errors(State(limits): State<Limits>, response: Response) -> Response {
     let status = response.status();
-    let is_json = response
+    // JSON is ours already; HTML is the console's own error page
+    let is_ours = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    if is_ours || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
     let error = match status {

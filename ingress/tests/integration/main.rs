@@ -6,6 +6,8 @@ mod api;
 mod binary;
 mod commands;
 mod common;
+mod console;
+mod dev_chat;
 mod fake_bot_api;
 mod followups;
 mod metrics;

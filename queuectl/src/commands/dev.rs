@@ -1,6 +1,8 @@
 //! `queuectl dev`: the whole system in one process on one store — the ingress on
 //! 127.0.0.1:8080, worker-heavy, worker-light with the scheduler, and the example handlers
-//! and schedules — then a few lines saying what to try. Ctrl-C (or SIGTERM) stops it all:
+//! and schedules, the web console at `/ui` and the dev chat at `/ui/chat` (messages through
+//! the real webhook; the bot's answers, the ingress's and the workers', recorded by a local
+//! Bot API on the same port) — then a few lines saying what to try. Ctrl-C (or SIGTERM) stops it all:
 //! the ingress finishes its requests, the workers let running handlers finish within their
 //! grace period and release the rest.
 //!
@@ -12,8 +14,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use ingress::console::chat::{DEV_BOT_TOKEN, DevChat};
 use queue_core::store::StoreUrl;
 use queue_core::{Queue, Settings, SystemClock};
+use queue_worker::notify::{Notifier, TelegramNotifier};
 use queue_worker::{Defaults, Handlers, WorkerConfig};
 use tokio::task::JoinSet;
 
@@ -73,8 +77,20 @@ pub async fn run(store: &str, args: DevArgs) -> Result<(), CliError> {
         Arc::new(SystemClock),
         Settings::default(),
     ));
-    let state =
-        ingress::AppState::new(queue).with_api_token(ingress::Secret::new(args.token.clone()));
+    let chat = Arc::new(DevChat::new(
+        &format!("http://{addr}"),
+        ingress::Secret::new(format!("dev-{:016x}", rand_u64())),
+    ));
+    let telegram = chat
+        .telegram_state()
+        .map_err(|e| CliError::new(Exit::Error, format!("cannot set up the dev chat: {e}")))?;
+    let notifier = TelegramNotifier::new(DEV_BOT_TOKEN, Some(chat.api_url()))
+        .map_err(|e| CliError::new(Exit::Error, format!("cannot set up the dev chat: {e}")))?;
+    let notifier: Arc<dyn Notifier> = Arc::new(notifier);
+    let state = ingress::AppState::new(queue)
+        .with_api_token(ingress::Secret::new(args.token.clone()))
+        .with_telegram(telegram)
+        .with_dev_chat(chat);
     let heavy = worker_config(Defaults::heavy(), store, "dev-heavy", &handlers, None)?;
     let light = worker_config(
         Defaults::light(),
@@ -91,8 +107,9 @@ pub async fn run(store: &str, args: DevArgs) -> Result<(), CliError> {
         ("ingress", done.map_err(|e| e.to_string()))
     });
     for (name, config) in [("dev-heavy", heavy), ("dev-light", light)] {
+        let notifier = notifier.clone();
         parts.spawn(async move {
-            let done = queue_worker::app::serve(config).await;
+            let done = queue_worker::app::serve_with_notifier(config, Some(notifier)).await;
             (name, done.map_err(|f| f.message))
         });
     }
@@ -111,6 +128,15 @@ pub async fn run(store: &str, args: DevArgs) -> Result<(), CliError> {
     }
     eprintln!("queuectl dev: stopped");
     Ok(())
+}
+
+/// A random number for the webhook secret (from the clock and the process id: it only has
+/// to differ between runs, the endpoint is on loopback).
+fn rand_u64() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    nanos ^ (u64::from(std::process::id()) << 32)
 }
 
 /// `given`, or the example file when it exists in the current directory.
@@ -174,6 +200,8 @@ fn print_banner(
         "\
 queuectl dev: the whole queue in one process
   store      {store}
+  console    http://{addr}/ui       (log in with the token {token:?})
+  chat       http://{addr}/ui/chat  (talk to the bot: messages go through the real webhook)
   ingress    http://{addr}  (GET /healthz, POST /v1/tasks with token {token:?})
   workers    dev-heavy (heavy), dev-light (light + scheduler)
   handlers   {handlers}: {kinds}
