@@ -132,14 +132,17 @@ Next steps (see infra/gcp/README.md, "The VM"):
      separate target directory keeps it apart from your own builds):
        docker run --rm --platform linux/amd64 -v "\$PWD":/src -w /src \\
          -e CARGO_TARGET_DIR=target/linux-amd64 rust:1-slim-bookworm \\
-         cargo build --release --locked -p worker-light
-  2. Copy the binary and the systemd files:
-       gcloud compute scp $ssh_flags \\
-         target/linux-amd64/release/worker-light infra/systemd/worker-light.service \\
-         infra/systemd/worker-light.env.example infra/systemd/install.sh $name:
-  3. On the VM ('gcloud compute ssh $name $ssh_flags'):
+         cargo build --release --locked -p worker-light -p queuectl
+  2. Copy the binaries, the systemd files and the routine jobs (examples/ or your own):
+       gcloud compute scp $ssh_flags --recurse \\
+         target/linux-amd64/release/worker-light target/linux-amd64/release/queuectl \\
+         infra/systemd/worker-light.service infra/systemd/worker-light.env.example \\
+         infra/systemd/install.sh examples/handlers.toml examples/schedules.toml \\
+         examples/handlers $name:
+  3. On the VM ('gcloud compute ssh $name $ssh_flags'): install.sh picks up what lies
+     beside it (handlers.toml, schedules.toml, handlers/, queuectl) and enables the schedules:
        sudo ./install.sh --binary ./worker-light
-       sudoedit /etc/queue/worker-light.env      # QUEUE_STORE, handlers, bot token
+       sudoedit /etc/queue/worker-light.env      # QUEUE_STORE, bot token, admin chat
        sudo systemctl restart worker-light && journalctl -u worker-light -f
   With 1 GB of memory, a swap file helps Python handlers through peaks:
        sudo fallocate -l 1G /swapfile && sudo chmod 600 /swapfile && sudo mkswap /swapfile

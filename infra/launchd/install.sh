@@ -33,6 +33,8 @@ Options (each defaults to the environment variable named):
 
 TELEGRAM_BOT_TOKEN, if set in the environment, is written into the plist so the worker can
 send results back to the chat; it is never taken as a flag nor printed.
+TELEGRAM_ADMIN_CHAT_ID, if set, goes in too: worker-heavy then alerts that chat when the VM's
+presence goes stale (docs/seed-jobs.md).
 Logs: ~/Library/Logs/queue/worker-heavy.log
 EOF
 }
@@ -191,6 +193,7 @@ render() {
         PL_QUEUE_HANDLERS=$handlers \
         PL_GOOGLE_APPLICATION_CREDENTIALS=$credentials \
         PL_TELEGRAM_BOT_TOKEN=$token \
+        PL_TELEGRAM_ADMIN_CHAT_ID=${TELEGRAM_ADMIN_CHAT_ID:-} \
         PL_PATH=$path_value \
         PL_WORKING_DIRECTORY=$workdir \
         PL_HOME=$HOME \

@@ -11,6 +11,9 @@ BIN_DEST=/usr/local/bin/worker-light
 CONF_DIR=/etc/queue
 ENV_DEST=$CONF_DIR/worker-light.env
 HANDLERS_DEST=$CONF_DIR/handlers.toml
+SCHEDULES_DEST=$CONF_DIR/schedules.toml
+JOBS_DEST=$CONF_DIR/handlers
+QUEUECTL_DEST=/usr/local/bin/queuectl
 UNIT_DEST=/etc/systemd/system/$SERVICE.service
 DROPIN_DIR=/etc/systemd/system/$SERVICE.service.d
 CODE_DIR=/opt/queue
@@ -23,7 +26,14 @@ Installs worker-light as a systemd service:
   - a system user '$USER_NAME' (no login; its home is the service's state directory)
   - the binary at $BIN_DEST, the unit at $UNIT_DEST
   - $ENV_DEST (from --env-file, else kept if present, else the example)
-  - $HANDLERS_DEST from --handlers, if given; $CODE_DIR for handler code
+  - $HANDLERS_DEST from --handlers (default: handlers.toml beside this script, if any)
+  - $SCHEDULES_DEST from --schedules (default: schedules.toml beside this script, if
+    any), and QUEUE_SCHEDULES pointing at it in $ENV_DEST: the scheduler loads it at start
+  - the job scripts from --jobs DIR (default: handlers/ beside this script, if any) into
+    $JOBS_DEST, where the handlers file's relative paths (handlers/...) find them
+  - queuectl at $QUEUECTL_DEST from --queuectl (default: queuectl beside this script, if
+    any): the example jobs read the bucket through it
+  - $CODE_DIR for other handler code
 then enables the service and (re)starts it when something changed. Safe to re-run: an
 unchanged install restarts nothing.
 
@@ -31,6 +41,9 @@ Options:
   --binary PATH    the worker-light binary (default: worker-light beside this script)
   --env-file PATH  environment file to install as $ENV_DEST
   --handlers PATH  handlers file to install as $HANDLERS_DEST
+  --schedules PATH schedules file to install as $SCHEDULES_DEST (e.g. examples/schedules.toml)
+  --jobs DIR       job scripts (*.py, *.sh) to install into $JOBS_DEST (e.g. examples/handlers)
+  --queuectl PATH  the queuectl binary to install as $QUEUECTL_DEST
   --no-start       enable, but do not start or restart
   --uninstall      stop and disable the service, remove the unit and the binary
                    (keeps $CONF_DIR, the user and /var/lib/$USER_NAME)
@@ -43,6 +56,9 @@ DRY_RUN=0
 binary=""
 env_file=""
 handlers=""
+schedules=""
+jobs=""
+queuectl=""
 start=1
 uninstall=0
 
@@ -87,6 +103,9 @@ while [ $# -gt 0 ]; do
         --binary) need_value "$1" "${2-}"; binary=$2; shift 2 ;;
         --env-file) need_value "$1" "${2-}"; env_file=$2; shift 2 ;;
         --handlers) need_value "$1" "${2-}"; handlers=$2; shift 2 ;;
+        --schedules) need_value "$1" "${2-}"; schedules=$2; shift 2 ;;
+        --jobs) need_value "$1" "${2-}"; jobs=$2; shift 2 ;;
+        --queuectl) need_value "$1" "${2-}"; queuectl=$2; shift 2 ;;
         --no-start) start=0; shift ;;
         --uninstall) uninstall=1; shift ;;
         --dry-run) DRY_RUN=1; shift ;;
@@ -105,7 +124,7 @@ fi
 if [ "$uninstall" = 1 ]; then
     log "removing $SERVICE (configuration, user and state are kept)"
     run systemctl disable --now "$SERVICE.service" || true
-    run rm -f "$UNIT_DEST" "$BIN_DEST"
+    run rm -f "$UNIT_DEST" "$BIN_DEST" "$QUEUECTL_DEST"
     run rm -rf "$DROPIN_DIR"
     run systemctl daemon-reload
     log "done"
@@ -114,6 +133,11 @@ fi
 
 # --- check the inputs -------------------------------------------------------------------
 [ -n "$binary" ] || binary="$here/worker-light"
+# The seed's routine jobs, when copied beside this script (see infra/gcp/README.md).
+[ -n "$handlers" ] || [ ! -f "$here/handlers.toml" ] || handlers="$here/handlers.toml"
+[ -n "$schedules" ] || [ ! -f "$here/schedules.toml" ] || schedules="$here/schedules.toml"
+[ -n "$jobs" ] || [ ! -d "$here/handlers" ] || jobs="$here/handlers"
+[ -n "$queuectl" ] || [ ! -f "$here/queuectl" ] || queuectl="$here/queuectl"
 unit_src="$here/worker-light.service"
 example_src="$here/worker-light.env.example"
 [ -f "$unit_src" ] || die "$unit_src not found (copy it beside this script)"
@@ -127,6 +151,12 @@ check_file() {
 check_file "binary" "$binary"
 [ -z "$env_file" ] || check_file "environment file" "$env_file"
 [ -z "$handlers" ] || check_file "handlers file" "$handlers"
+[ -z "$schedules" ] || check_file "schedules file" "$schedules"
+[ -z "$queuectl" ] || check_file "queuectl binary" "$queuectl"
+if [ -n "$jobs" ] && ! [ -d "$jobs" ]; then
+    [ "$DRY_RUN" = 1 ] || die "job directory $jobs not found"
+    warn "job directory $jobs not found (ignored for the dry run)"
+fi
 if [ -z "$env_file" ] && ! [ -f "$ENV_DEST" ] && ! [ -f "$example_src" ]; then
     die "$example_src not found, and neither --env-file nor $ENV_DEST exists"
 fi
@@ -172,6 +202,32 @@ else
     install_file 0640 "$USER_NAME" "$example_src" "$ENV_DEST"
 fi
 [ -z "$handlers" ] || install_file 0640 "$USER_NAME" "$handlers" "$HANDLERS_DEST"
+[ -z "$queuectl" ] || install_file 0755 root "$queuectl" "$QUEUECTL_DEST"
+if [ -n "$jobs" ] && [ -d "$jobs" ]; then
+    run install -d -m 0750 -o root -g "$USER_NAME" "$JOBS_DEST"
+    for job in "$jobs"/*.py "$jobs"/*.sh; do
+        [ -f "$job" ] || continue
+        case "${job##*/}" in test_*) continue ;; esac
+        install_file 0750 "$USER_NAME" "$job" "$JOBS_DEST/${job##*/}"
+    done
+fi
+if [ -n "$schedules" ]; then
+    install_file 0640 "$USER_NAME" "$schedules" "$SCHEDULES_DEST"
+    # Enable the file in the environment: worker-light runs the scheduler by default and
+    # upserts these schedules at every start.
+    if [ -f "$ENV_DEST" ] && ! grep -q '^QUEUE_SCHEDULES=' "$ENV_DEST"; then
+        if grep -q '^#QUEUE_SCHEDULES=' "$ENV_DEST"; then
+            run sed -i "s|^#QUEUE_SCHEDULES=.*|QUEUE_SCHEDULES=$SCHEDULES_DEST|" "$ENV_DEST"
+        else
+            if [ "$DRY_RUN" = 1 ]; then
+                printf '+ echo QUEUE_SCHEDULES=%s >> %s\n' "$SCHEDULES_DEST" "$ENV_DEST"
+            else
+                printf 'QUEUE_SCHEDULES=%s\n' "$SCHEDULES_DEST" >>"$ENV_DEST"
+            fi
+        fi
+        changed=1
+    fi
+fi
 install_file 0644 root "$unit_src" "$UNIT_DEST"
 
 # Growing restart delays need systemd 254+; Debian 12 has 252, which would warn about

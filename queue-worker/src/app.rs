@@ -10,6 +10,7 @@ use queue_core::schedule::SchedulerSettings;
 use queue_core::store::StoreEnv;
 use queue_core::{Bucket, Queue, SystemClock};
 
+use crate::alerts::{self, Alerter};
 use crate::config::{Cli, Defaults, WorkerConfig, hostname};
 use crate::discovery::Discovery;
 use crate::handlers::Handlers;
@@ -116,6 +117,9 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
         None => None,
     };
     let clock = Arc::new(SystemClock);
+    let alerter = Alerter::from_env(notifier.clone(), clock.clone())
+        .map_err(Failure::config)?
+        .map(Arc::new);
     let queue = Arc::new(Queue::new(
         bucket.clone(),
         clock.clone(),
@@ -130,7 +134,9 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
     .with_concurrency(config.concurrency)
     .with_exec(config.exec.clone())
     .with_notifier(notifier.clone())
-    .with_metrics(worker_metrics.clone());
+    .with_metrics(worker_metrics.clone())
+    .with_alerter(alerter.clone())
+    .with_handler_env(handler_env(&config.store));
 
     let keeper = PresenceKeeper::new(
         bucket.clone(),
@@ -185,6 +191,17 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
         }
         tokio::spawn(metrics::serve(listener, worker_metrics, stop.clone()))
     });
+    // worker-heavy (awake) watches the always-on VM: one listing of workers/ per presence turn.
+    let watch = match (&alerter, config.class) {
+        (Some(alerter), queue_core::Class::Heavy) => Some(tokio::spawn(alerts::watch(
+            bucket.clone(),
+            alerter.clone(),
+            config.worker_id.clone(),
+            config.presence_every,
+            stop.clone(),
+        ))),
+        _ => None,
+    };
 
     tracing::info!(
         worker_id = %config.worker_id,
@@ -209,6 +226,9 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
     if let Some(server) = metrics_server {
         let _ = server.await;
     }
+    if let Some(watch) = watch {
+        let _ = watch.await;
+    }
     if let Some(scheduler) = scheduler {
         let _ = scheduler.await;
     }
@@ -217,4 +237,32 @@ pub async fn serve(config: WorkerConfig) -> Result<(), Failure> {
     }
     tracing::info!(worker_id = %config.worker_id, "stopped cleanly");
     Ok(())
+}
+
+/// What every handler gets on top of the worker's environment: `QUEUE_STORE` (the store
+/// this worker serves) and, unless set already, `QUEUECTL` when a `queuectl` program sits next
+/// to this one (the example routine jobs read the bucket through it).
+fn handler_env(store: &str) -> Vec<(String, String)> {
+    let mut env = vec![("QUEUE_STORE".to_string(), store_for_handlers(store))];
+    if std::env::var_os("QUEUECTL").is_none() {
+        let sibling = std::env::current_exe()
+            .ok()
+            .and_then(|exe| Some(exe.parent()?.join("queuectl")))
+            .filter(|path| path.is_file());
+        if let Some(path) = sibling {
+            env.push(("QUEUECTL".to_string(), path.display().to_string()));
+        }
+    }
+    env
+}
+
+/// The store as handlers see it (`QUEUE_STORE`): a local directory made absolute, since
+/// handlers run in their own working directory.
+fn store_for_handlers(store: &str) -> String {
+    if store.contains("://") {
+        return store.to_string();
+    }
+    std::path::absolute(store)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| store.to_string())
 }

@@ -13,11 +13,14 @@
 //! - [`presence`]    — `workers/{id}.json`, and the clock check against the store at start.
 //! - [`notify`]      — send results and final failures to a Telegram chat.
 //! - [`metrics`]     — counters and the handler-duration histogram on `--metrics-addr`.
+//! - [`outputs`]     — write the Markdown reports a handler's result names to `results/`.
+//! - [`alerts`]      — operator alerts: dead-lettered routine jobs, findings, a silent VM.
 //! - [`shutdown`]    — SIGTERM/SIGINT: stop claiming, grace period, release, second signal
 //!   (the signals and the log format come from the `process-shell` crate).
 //! - [`scheduler`]   — run queue-core's schedules inside a worker (worker-light by default).
 //! - [`app`]         — wiring: build everything from the config and run until shut down.
 
+pub mod alerts;
 pub mod app;
 pub mod attachments;
 pub mod config;
@@ -27,6 +30,7 @@ pub mod handlers;
 pub mod heartbeat;
 pub mod metrics;
 pub mod notify;
+pub mod outputs;
 pub mod presence;
 pub mod runner;
 pub mod scheduler;

@@ -5,6 +5,10 @@
 //! it (the operator finds it in `done/`); a failed send is logged, without the token. Texts
 //! longer than one message are split on line breaks into up to [`MAX_MESSAGES`] messages;
 //! anything longer is sent as a document.
+//!
+//! A routine job (no chat of its own) whose result names reports under `results/` is
+//! summarised to the report chat (`TELEGRAM_REPORT_CHAT_ID`, else `TELEGRAM_ADMIN_CHAT_ID`):
+//! its `summary` and the objects' names ([`report_notice`]).
 
 use std::time::Duration;
 
@@ -53,6 +57,11 @@ pub enum Body {
 pub trait Notifier: Send + Sync + std::fmt::Debug {
     /// Send `notice`; the error is safe to log (no secrets).
     async fn send(&self, notice: &Notice) -> Result<(), String>;
+
+    /// The chat that gets the summaries of routine jobs' reports, if any.
+    fn report_chat(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// The notice for a task that reached `state`, if it has a chat and the state is final
@@ -103,9 +112,46 @@ pub fn notice_for(envelope: &Envelope, state: TaskState) -> Option<Notice> {
     })
 }
 
-/// The text a result stands for: a string as is, `null` as a short note, anything else as
-/// pretty JSON.
+/// The notice for a finished task without a chat whose result names reports: its summary, the
+/// reports' object names and the `id:` footer (a reply to it is a follow-up with the report as
+/// context), to `chat` (pure).
+pub fn report_notice(envelope: &Envelope, state: TaskState, chat: i64) -> Option<Notice> {
+    if state != TaskState::Done || report_names(envelope.result.as_ref()?).is_empty() {
+        return None;
+    }
+    Some(Notice {
+        chat_id: chat,
+        reply_to: None,
+        body: Body::Text(split_text(
+            &format!("{}\n\nid: {}", result_text(envelope), envelope.id),
+            MESSAGE_LIMIT,
+        )),
+    })
+}
+
+fn report_names(result: &Value) -> Vec<&str> {
+    let names = result.get("results").and_then(Value::as_array);
+    names
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+/// The text a result stands for: a string as is, `null` as a short note, a report's summary
+/// with its object names, anything else as pretty JSON.
 pub fn result_text(envelope: &Envelope) -> String {
+    if let Some(result) = &envelope.result {
+        let names = report_names(result);
+        if !names.is_empty() {
+            let summary = result.get("summary").and_then(Value::as_str);
+            let mut text = format!("✅ {}", summary.unwrap_or(&envelope.kind));
+            for name in names {
+                text.push_str(&format!("\n📄 {name}"));
+            }
+            return text;
+        }
+    }
     match &envelope.result {
         Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
         None | Some(Value::Null) | Some(Value::String(_)) => {
@@ -153,6 +199,7 @@ fn utf16_len(s: &str) -> usize {
 pub struct TelegramNotifier {
     bot: Bot,
     token: String,
+    report_chat: Option<i64>,
 }
 
 impl std::fmt::Debug for TelegramNotifier {
@@ -175,7 +222,14 @@ impl TelegramNotifier {
         Ok(TelegramNotifier {
             bot,
             token: token.to_string(),
+            report_chat: None,
         })
+    }
+
+    /// Send routine jobs' report summaries to `chat`.
+    pub fn with_report_chat(mut self, chat: Option<i64>) -> Self {
+        self.report_chat = chat;
+        self
     }
 
     /// From `TELEGRAM_BOT_TOKEN` and `TELEGRAM_API_URL`; `None` without a token.
@@ -187,7 +241,11 @@ impl TelegramNotifier {
             return Ok(None);
         };
         let url = std::env::var("TELEGRAM_API_URL").ok();
-        Self::new(token.trim(), url.as_deref()).map(Some)
+        let report_chat = match crate::alerts::chat_from_env("TELEGRAM_REPORT_CHAT_ID")? {
+            Some(chat) => Some(chat),
+            None => crate::alerts::admin_chat_from_env()?,
+        };
+        Self::new(token.trim(), url.as_deref()).map(|n| Some(n.with_report_chat(report_chat)))
     }
 
     async fn send_once(&self, notice: &Notice) -> Result<(), RequestError> {
@@ -232,6 +290,10 @@ impl TelegramNotifier {
 
 #[async_trait]
 impl Notifier for TelegramNotifier {
+    fn report_chat(&self) -> Option<i64> {
+        self.report_chat
+    }
+
     async fn send(&self, notice: &Notice) -> Result<(), String> {
         let mut tries = 0;
         loop {
@@ -313,6 +375,30 @@ mod tests {
             json.body,
             Body::Text(vec![format!("{{\n  \"a\": 1\n}}{}", footer(&env))])
         );
+    }
+
+    #[test]
+    fn a_routine_report_is_summarised_with_its_object_names() {
+        let mut env = envelope(
+            Some(
+                serde_json::json!({"summary": "아이디어 3개", "results": ["results/content_ideas/2026-03-01.md"]}),
+            ),
+            None,
+        );
+        env.source = None;
+        assert!(notice_for(&env, TaskState::Done).is_none());
+        let n = report_notice(&env, TaskState::Done, 99).unwrap();
+        assert_eq!(n.chat_id, 99);
+        assert_eq!(
+            n.body,
+            Body::Text(vec![format!(
+                "✅ 아이디어 3개\n📄 results/content_ideas/2026-03-01.md\n\nid: {}",
+                env.id
+            )])
+        );
+        assert!(report_notice(&env, TaskState::Failed, 99).is_none());
+        env.result = Some(serde_json::json!({"in_sync": true}));
+        assert!(report_notice(&env, TaskState::Done, 99).is_none());
     }
 
     #[test]

@@ -1,7 +1,13 @@
-//! Presence: `workers/{id}.json`, written at start, every `presence_every`, and with
-//! `running = false` at a clean shutdown. Each write is one Class A operation, so the cadence
-//! is a budget knob (20 minutes on cloud stores). The document promises the next write by
-//! `next_heartbeat_by`; readers (ingress, queuectl) treat a worker as offline past it.
+//! Presence: `workers/{id}.json`, written at start, every `presence_every`, on resume after a
+//! pause or sleep, and with `running = false` at a clean shutdown. Each write is one Class A
+//! operation, so the cadence is a budget knob (20 minutes on cloud stores). The document
+//! promises the next write by `next_heartbeat_by`; readers (ingress, queuectl) treat a worker
+//! as offline past it.
+//!
+//! The loop looks at the wall clock every [`TICK`] (monotonic timers stand still while a
+//! laptop sleeps): a gap between two looks longer than [`RESUME_GAP`] means the process was
+//! paused or the machine slept, and the presence is rewritten at once — one write per wake,
+//! which also restarts the cadence ([`decide`]).
 //!
 //! Also here: the clock check at start. The worker writes its presence, reads back the store's
 //! `last_modified`, and refuses to run when its own clock is off by more than half of
@@ -120,16 +126,29 @@ impl PresenceKeeper {
         presence::publish(&self.bucket, &self.document(self.clock.now(), running)).await
     }
 
-    /// Rewrite the document every `every` until `stop`; failures are logged and retried at
-    /// the next turn.
+    /// Rewrite the document every `every` (wall clock) and on resume after a pause, until
+    /// `stop`; failures are logged and retried at the next tick.
     pub async fn run(self, stop: CancellationToken) {
+        let tick = self.every.min(TICK).max(Duration::from_millis(50));
+        let mut last_tick = self.clock.now();
+        let mut last_write = last_tick;
         loop {
             tokio::select! {
                 _ = stop.cancelled() => return,
-                _ = tokio::time::sleep(self.every) => {}
+                _ = tokio::time::sleep(tick) => {}
             }
-            if let Err(e) = self.publish(true).await {
-                tracing::warn!(error = %e, "could not write presence");
+            let now = self.clock.now();
+            let turn = decide(now, last_tick, last_write, self.every, tick);
+            last_tick = now;
+            let Turn::Write(why) = turn else { continue };
+            match self.publish(true).await {
+                Ok(()) => {
+                    last_write = now;
+                    if why == Why::Resumed {
+                        tracing::info!("resumed after a pause or sleep; presence rewritten");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not write presence"),
             }
         }
     }
@@ -156,6 +175,47 @@ impl PresenceKeeper {
                 ))
             })?;
         check_offset(before, after, info.last_modified, max_skew)
+    }
+}
+
+/// The longest the presence loop waits between two looks at the wall clock.
+pub const TICK: Duration = Duration::from_secs(5);
+/// A gap this much longer than a tick between two looks means the process was paused.
+pub const RESUME_GAP: Duration = Duration::from_secs(15);
+
+/// Why the presence is written now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    /// `presence_every` has passed since the last write.
+    Cadence,
+    /// The process was paused or the machine slept since the last look.
+    Resumed,
+}
+
+/// What the presence loop does at one look at the clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Turn {
+    /// Write the presence.
+    Write(Why),
+    /// Nothing to do.
+    Wait,
+}
+
+/// Decide at wall-clock `now`, given the previous look and the last successful write (pure).
+pub fn decide(
+    now: DateTime<Utc>,
+    last_tick: DateTime<Utc>,
+    last_write: DateTime<Utc>,
+    every: Duration,
+    tick: Duration,
+) -> Turn {
+    let d = |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+    if now - last_tick > d(tick) + d(RESUME_GAP) {
+        Turn::Write(Why::Resumed)
+    } else if now - last_write >= d(every) || now < last_write {
+        Turn::Write(Why::Cadence)
+    } else {
+        Turn::Wait
     }
 }
 
@@ -225,6 +285,33 @@ mod tests {
         let err = check_offset(t0(), t0() + s(1), t0() + s(45), skew).unwrap_err();
         assert!(err.to_string().contains("off by 44.0s"), "{err}");
         assert!(check_offset(t0(), t0() + s(1), t0() - s(40), skew).is_err());
+    }
+
+    #[test]
+    fn presence_is_rewritten_on_cadence_and_at_once_after_a_pause() {
+        let s = chrono::Duration::seconds;
+        let every = Duration::from_secs(1200);
+        let tick = TICK;
+        assert_eq!(decide(t0() + s(5), t0(), t0(), every, tick), Turn::Wait);
+        assert_eq!(
+            decide(t0() + s(1200), t0() + s(1195), t0(), every, tick),
+            Turn::Write(Why::Cadence)
+        );
+        // a laptop that slept ten minutes: written at the first look after the wake
+        assert_eq!(
+            decide(t0() + s(605), t0() + s(5), t0(), every, tick),
+            Turn::Write(Why::Resumed)
+        );
+        // a slow tick is not a sleep
+        assert_eq!(
+            decide(t0() + s(20), t0() + s(5), t0(), every, tick),
+            Turn::Wait
+        );
+        // a clock set back
+        assert_eq!(
+            decide(t0() - s(60), t0() - s(62), t0(), every, tick),
+            Turn::Write(Why::Cadence)
+        );
     }
 
     #[tokio::test]

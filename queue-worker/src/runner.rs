@@ -5,7 +5,10 @@
 //! 2. run the handler (built-in, or the exec protocol with the task's attachments);
 //! 3. stop the heartbeat — if it lost the lease, commit nothing;
 //! 4. commit the outcome (retrying transient store errors);
-//! 5. if the task reached done/ or failed/ and has a chat, notify it.
+//! 5. if the task reached done/ or failed/ and has a chat, notify it; raise its alerts.
+//!
+//! Before the commit, reports a handler's result names are written to `results/`
+//! ([`crate::outputs`]).
 //!
 //! At shutdown, a handler stopped after the grace period has its lease released instead (back
 //! to pending, attempt not counted).
@@ -23,13 +26,14 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::alerts::{self, Alerter};
 use crate::attachments;
 use crate::discovery::{Discovery, Step};
 use crate::exec::{self, ExecSettings, Interrupt, Invocation, ProcessGroups};
 use crate::handlers::{Action, Builtin, Handlers};
 use crate::heartbeat;
 use crate::metrics::WorkerMetrics;
-use crate::notify::{Notifier, notice_for};
+use crate::notify::{Notifier, notice_for, report_notice};
 use crate::presence::TaskSet;
 
 /// A worker: what it serves and how it runs handlers. Cheap to share in an `Arc`.
@@ -42,6 +46,8 @@ pub struct Worker {
     handlers: Arc<Handlers>,
     exec: ExecSettings,
     notifier: Option<Arc<dyn Notifier>>,
+    alerter: Option<Arc<Alerter>>,
+    handler_env: Vec<(String, String)>,
     tasks: TaskSet,
     groups: ProcessGroups,
     metrics: Arc<WorkerMetrics>,
@@ -97,6 +103,8 @@ impl Worker {
             handlers: Arc::new(handlers),
             exec: ExecSettings::default(),
             notifier: None,
+            alerter: None,
+            handler_env: Vec::new(),
             tasks: TaskSet::default(),
             groups: ProcessGroups::default(),
             metrics: Arc::new(WorkerMetrics::new()),
@@ -124,6 +132,18 @@ impl Worker {
     /// Count claims, ends, handler durations and renewals here.
     pub fn with_metrics(mut self, metrics: Arc<WorkerMetrics>) -> Self {
         self.metrics = metrics;
+        self
+    }
+
+    /// Send alerts (dead-lettered routine jobs, handlers' findings) through `alerter`.
+    pub fn with_alerter(mut self, alerter: Option<Arc<Alerter>>) -> Self {
+        self.alerter = alerter;
+        self
+    }
+
+    /// Add these variables to every handler's environment (e.g. `QUEUE_STORE`).
+    pub fn with_handler_env(mut self, env: Vec<(String, String)>) -> Self {
+        self.handler_env = env;
         self
     }
 
@@ -187,7 +207,8 @@ impl Worker {
         } else if ran.interrupted == Some(Interrupt::Cancelled) && abort.is_cancelled() {
             self.release(&beat.lease, &envelope).await
         } else {
-            self.commit(&beat.lease, &envelope, ran.outcome).await
+            let outcome = crate::outputs::deliver(self.queue.bucket(), ran.outcome).await;
+            self.commit(&beat.lease, &envelope, outcome).await
         };
         self.tasks.remove(id);
         let known = self
@@ -226,11 +247,8 @@ impl Worker {
                 };
             }
         };
-        let mut env: Vec<(String, String)> = handler
-            .env
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let mut env: Vec<(String, String)> = self.handler_env.clone();
+        env.extend(handler.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         env.extend([
             ("QUEUE_TASK_ID".to_string(), envelope.id.to_string()),
             ("QUEUE_TASK_KIND".to_string(), envelope.kind.clone()),
@@ -332,7 +350,15 @@ impl Worker {
 
     /// Tell the task's chat, if it has one. Never fails: the result is committed already.
     async fn notify(&self, completion: &Completion) {
-        let Some(notice) = notice_for(&completion.envelope, completion.state) else {
+        if let Some(alerter) = &self.alerter {
+            alerter
+                .raise(alerts::for_task(&completion.envelope, completion.state))
+                .await;
+        }
+        let report_chat = self.notifier.as_ref().and_then(|n| n.report_chat());
+        let notice = notice_for(&completion.envelope, completion.state)
+            .or_else(|| report_notice(&completion.envelope, completion.state, report_chat?));
+        let Some(notice) = notice else {
             return;
         };
         let Some(notifier) = &self.notifier else {

@@ -43,7 +43,11 @@ async fn an_example_handler_runs_wherever_the_worker_was_started() {
         Handlers::load(&file).unwrap(),
     );
     let id = q
-        .enqueue(EnqueueRequest::new(Class::Light, "sync-check", json!({})))
+        .enqueue(EnqueueRequest::new(
+            Class::Light,
+            "sync-check",
+            json!({"full": false}),
+        ))
         .await
         .unwrap()
         .id;
@@ -55,6 +59,22 @@ async fn an_example_handler_runs_wherever_the_worker_was_started() {
         }
     );
     let result = q.find(id).await.unwrap().envelope.result.unwrap();
+    // nothing configured to check but the (absent) synced folder: in sync, and it says so
     assert_eq!(result["in_sync"], json!(true));
-    assert_eq!(result["task"], json!(id.to_string()));
+    assert_eq!(result["checked"], json!(["sync-dir"]));
+}
+
+/// The 5-agent stand-in against a local fake LLM server (examples/handlers/test_agents.py).
+#[test]
+fn the_agents_stand_in_passes_its_tests_against_a_fake_llm_server() {
+    let dir = testkit::util::workspace_root().join("examples/handlers");
+    let out = std::process::Command::new("python3")
+        .args(["-m", "unittest", "discover", "-s"])
+        .arg(&dir)
+        .args(["-p", "test_*.py"])
+        .output()
+        .expect("python3 runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("Ran 4 tests"), "{stderr}");
 }

@@ -14,9 +14,9 @@ use crate::support::{Store, queuectl_raw};
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A running `queuectl dev`, killed on drop if the test did not stop it.
-struct Dev {
-    child: Child,
-    port: u16,
+pub(crate) struct Dev {
+    pub(crate) child: Child,
+    pub(crate) port: u16,
     banner: std::sync::mpsc::Receiver<String>,
 }
 
@@ -36,6 +36,11 @@ fn free_port() -> u16 {
 }
 
 fn start(store: &Store, extra: &[&str]) -> Dev {
+    start_with_env(store, extra, &[])
+}
+
+/// `queuectl dev` on a free port with `extra` flags and `env` added to its environment.
+pub(crate) fn start_with_env(store: &Store, extra: &[&str], env: &[(&str, &str)]) -> Dev {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let mut child = Command::new(env!("CARGO_BIN_EXE_queuectl"))
@@ -47,6 +52,7 @@ fn start(store: &Store, extra: &[&str]) -> Dev {
             &listen,
         ])
         .args(extra)
+        .envs(env.iter().copied())
         .env_remove("QUEUE_STORE")
         .env_remove("INGRESS_API_TOKEN")
         .env("RUST_LOG", "warn")
@@ -98,7 +104,7 @@ fn http(
 }
 
 /// Wait until `f` returns `Some`, or fail after [`TIMEOUT`] saying what was awaited.
-fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + TIMEOUT;
     loop {
         if let Some(v) = f() {

@@ -8,5 +8,6 @@ mod gsutil;
 mod inspect;
 mod operate;
 mod schedules;
+mod seed_jobs;
 mod support;
 mod usage;
