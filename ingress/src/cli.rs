@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use process_shell::LogFormat;
 use queue_core::store::StoreEnv;
 use queue_core::{Bucket, Queue, Settings, SystemClock};
 use url::Url;
@@ -32,7 +33,7 @@ Secrets (environment only, never flags; never logged):
                            log in to the web console at /ui.
 
 Also read: TELEGRAM_ALLOWED_CHAT_IDS (required with a bot token), RUST_LOG (log filter,
-default info), LOG_FORMAT=json (JSON logs; the default on Cloud Run), and the store
+default info), LOG_FORMAT=json|text (--log-format), and the store
 variables (STORAGE_EMULATOR_HOST, GOOGLE_APPLICATION_CREDENTIALS, AWS_*).";
 
 /// `ingress [serve] [OPTIONS]` or `ingress set-webhook --url URL`.
@@ -94,6 +95,9 @@ pub struct ServeArgs {
     /// (9 Class A listings on GCS, more past 1,000 tasks in a state); at least 1m.
     #[arg(long, env = "INGRESS_METRICS_REFRESH", default_value = "1m", value_parser = parse_duration)]
     pub metrics_refresh: Duration,
+    /// Log format [default: text on a terminal, json (Cloud Logging's format) otherwise].
+    #[arg(long, env = "LOG_FORMAT", value_name = "FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
 }
 
 /// Flags of `ingress set-webhook`.
@@ -113,9 +117,7 @@ struct SetWebhookArgs {
     lang: Lang,
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    queue_core::settings::parse_duration(s).map_err(|e| e.message().to_string())
-}
+use process_shell::parse_duration;
 
 /// A setting that prevents the start, naming the flag or variable to fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -233,27 +235,16 @@ pub fn build_state(
     Ok(state)
 }
 
-fn init_logging() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let json = std::env::var("LOG_FORMAT")
-        .map(|v| v == "json")
-        .unwrap_or(false)
-        || std::env::var_os("K_SERVICE").is_some();
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
 /// The binary: parse flags, run the command, map failures to an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    // JSON with Cloud Logging's `severity` on Cloud Run (stderr is not a terminal there)
+    let log_format = match &cli.command {
+        Some(Command::Serve(args)) => args.log_format,
+        Some(Command::SetWebhook(_)) => None,
+        None => cli.serve.log_format,
+    };
+    process_shell::logging::init(log_format, "info");
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -311,7 +302,10 @@ async fn serve(args: ServeArgs, env: EnvLookup<'_>) -> Result<(), Box<dyn std::e
     );
     // A plain line on stdout for scripts and tests that started us with PORT=0.
     println!("ingress listening on http://{addr}");
-    crate::serve(listener, state, crate::shutdown_signal()).await?;
+    crate::serve(listener, state, async {
+        process_shell::signals::first().await;
+    })
+    .await?;
     tracing::info!("ingress stopped");
     Ok(())
 }

@@ -14,7 +14,6 @@ use crate::alerts::{self, Alerter};
 use crate::config::{Cli, Defaults, WorkerConfig, hostname};
 use crate::discovery::Discovery;
 use crate::handlers::Handlers;
-use crate::logging;
 use crate::metrics::{self, WorkerMetrics};
 use crate::notify::{Notifier, TelegramNotifier};
 use crate::presence::{Identity, PresenceKeeper};
@@ -49,7 +48,7 @@ pub fn main(defaults: Defaults) -> ExitCode {
 /// Parse flags and environment, then serve until SIGTERM/SIGINT.
 pub async fn run(defaults: Defaults) -> ExitCode {
     let cli = Cli::parse_for(&defaults);
-    logging::init(cli.log_format);
+    process_shell::logging::init(cli.log_format, "info");
     let config = match cli.into_config(&defaults) {
         Ok(config) => config,
         Err(message) => {

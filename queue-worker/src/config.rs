@@ -11,8 +11,8 @@ use queue_core::{Class, Settings};
 
 use crate::discovery::DiscoverySettings;
 use crate::exec::ExecSettings;
-use crate::logging::LogFormat;
 use crate::wake::WakeSpec;
+use process_shell::LogFormat;
 
 /// What makes worker-heavy and worker-light different.
 #[derive(Debug, Clone)]
@@ -466,10 +466,8 @@ pub fn hostname() -> String {
         .unwrap_or_else(|| "unknown".to_string())
 }
 
-/// Parse `30s`, `10m`, `2h`, `500ms`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    queue_core::settings::parse_duration(s).map_err(|e| e.message().to_string())
-}
+/// Parse `30s`, `10m`, `2h`, `500ms` (the binaries' shared duration flag parser).
+pub use process_shell::parse_duration;
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,6 @@
 //! Map of the crate (docs/workers.md is the operator's view):
 //!
 //! - [`config`]      — flags and environment (clap), turned into a plain [`WorkerConfig`].
-//! - [`logging`]     — tracing output: text on a terminal, JSON that Cloud Logging reads.
 //! - [`handlers`]    — the handlers file: task kind → command, timeout, env, cwd; built-in `echo`.
 //! - [`exec`]        — the exec protocol: run one handler process, map its exit to an outcome.
 //! - [`attachments`] — download a task's files into a private temporary directory.
@@ -18,7 +17,8 @@
 //! - [`metrics`]     — counters and the handler-duration histogram on `--metrics-addr`.
 //! - [`outputs`]     — write the Markdown reports a handler's result names to `results/`.
 //! - [`alerts`]      — operator alerts: dead-lettered routine jobs, findings, a silent VM.
-//! - [`shutdown`]    — SIGTERM/SIGINT: stop claiming, grace period, release, second signal.
+//! - [`shutdown`]    — SIGTERM/SIGINT: stop claiming, grace period, release, second signal
+//!   (the signals and the log format come from the `process-shell` crate).
 //! - [`scheduler`]   — run queue-core's schedules inside a worker (worker-light by default);
 //!   `run = "inline"` schedules with this worker's handlers (no task, an hourly roll-up).
 //! - [`app`]         — wiring: build everything from the config and run until shut down.
@@ -31,7 +31,6 @@ pub mod discovery;
 pub mod exec;
 pub mod handlers;
 pub mod heartbeat;
-pub mod logging;
 pub mod metrics;
 pub mod notify;
 pub mod outputs;

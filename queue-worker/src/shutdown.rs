@@ -4,38 +4,31 @@
 //! process group gets SIGKILL and the process exits with 128 + the signal number; leases left
 //! behind are taken over after they expire.
 
-use tokio::signal::unix::{SignalKind, signal};
+use process_shell::Signals;
 use tokio_util::sync::CancellationToken;
 
 use crate::exec::ProcessGroups;
 
 /// Listen for SIGTERM and SIGINT; the token is cancelled at the first.
 pub fn listen(groups: ProcessGroups) -> std::io::Result<CancellationToken> {
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
+    let mut signals = Signals::new()?;
     let stop = CancellationToken::new();
     let token = stop.clone();
     tokio::spawn(async move {
-        let first = tokio::select! {
-            _ = term.recv() => "SIGTERM",
-            _ = int.recv() => "SIGINT",
-        };
+        let first = signals.recv().await;
         tracing::info!(
-            signal = first,
+            signal = first.name(),
             "shutting down: no new tasks; running handlers may finish within the grace period (a second signal exits at once)"
         );
         stop.cancel();
-        let (second, code) = tokio::select! {
-            _ = term.recv() => ("SIGTERM", 128 + 15),
-            _ = int.recv() => ("SIGINT", 128 + 2),
-        };
+        let second = signals.recv().await;
         tracing::warn!(
-            signal = second,
+            signal = second.name(),
             handlers = groups.len(),
             "second signal: killing handlers and exiting at once"
         );
         groups.kill_all();
-        std::process::exit(code);
+        std::process::exit(second.exit_code());
     });
     Ok(token)
 }

@@ -43,14 +43,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr, warnings only unless `RUST_LOG` says otherwise (`dev` shows info).
+/// Logs go to stderr as text, warnings only unless `RUST_LOG` says otherwise (`dev` shows
+/// info).
 fn init_tracing(cli: &cli::Cli) {
-    let default = cli.command.default_log_filter();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    process_shell::logging::init(
+        Some(process_shell::LogFormat::Text),
+        cli.command.default_log_filter(),
+    );
 }

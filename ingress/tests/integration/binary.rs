@@ -367,3 +367,54 @@ async fn set_webhook_registers_url_secret_updates_and_commands() {
         json!("status")
     );
 }
+
+#[tokio::test]
+async fn logs_are_cloud_logging_json_lines_with_severity_when_not_on_a_terminal() {
+    // Cloud Run reads stderr through a pipe, as here: no LOG_FORMAT, so the format is detected.
+    let store = tempfile::tempdir().unwrap();
+    let fake = FakeBotApi::builder().token(BOT_TOKEN).start().await;
+    let ingress = Ingress::start(command(store.path(), &fake)).await;
+    assert_eq!(ingress.webhook("{not json", None).await, 401);
+    let (status, logs) = ingress.terminate().await;
+    assert!(status.success(), "{status:?}\n{logs}");
+    let lines: Vec<Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    for line in &lines {
+        let severity = line["severity"].as_str().unwrap_or_default();
+        assert!(
+            ["DEBUG", "INFO", "WARNING", "ERROR"].contains(&severity),
+            "no Cloud Logging severity: {line}"
+        );
+        assert!(
+            line["time"].as_str().is_some_and(|t| t.ends_with('Z')),
+            "{line}"
+        );
+    }
+    let listening = lines
+        .iter()
+        .find(|l| l["message"] == "ingress listening")
+        .unwrap_or_else(|| panic!("no start line:\n{logs}"));
+    assert_eq!(listening["severity"], "INFO");
+    assert_eq!(listening["telegram"], true);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["signal"] == "SIGTERM" && l["severity"] == "INFO"),
+        "{logs}"
+    );
+    for secret in [BOT_TOKEN, WEBHOOK_SECRET, API_TOKEN] {
+        assert!(!logs.contains(secret), "a secret reached the log:\n{logs}");
+    }
+
+    let mut text = command(store.path(), &fake);
+    text.arg("--log-format").arg("text");
+    let ingress = Ingress::start(text).await;
+    let (_, logs) = ingress.terminate().await;
+    assert!(logs.contains("ingress listening"), "{logs}");
+    assert!(
+        logs.lines().all(|l| !l.starts_with('{')),
+        "--log-format text writes text:\n{logs}"
+    );
+}

@@ -103,7 +103,10 @@ pub async fn run(store: &str, args: DevArgs) -> Result<(), CliError> {
     // Each part ends by itself at the first SIGINT/SIGTERM (each listens for it).
     let mut parts: JoinSet<(&'static str, Result<(), String>)> = JoinSet::new();
     parts.spawn(async move {
-        let done = ingress::serve(listener, state, ingress::shutdown_signal()).await;
+        let done = ingress::serve(listener, state, async {
+            process_shell::signals::first().await;
+        })
+        .await;
         ("ingress", done.map_err(|e| e.to_string()))
     });
     for (name, config) in [("dev-heavy", heavy), ("dev-light", light)] {

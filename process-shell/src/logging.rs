@@ -1,9 +1,9 @@
 //! Logs through tracing, to stderr. Two formats: human text (the default on a terminal) and one
 //! JSON object per line that Google Cloud Logging reads (`severity`, `message`, `time`, plus
-//! the event's fields). The filter comes from `RUST_LOG` (default `info`).
+//! the event's fields). The filter comes from `RUST_LOG` (the binary's default otherwise).
 //!
-//! Nothing secret is ever logged: the Telegram token is redacted from errors in
-//! [`crate::notify`], store URLs carry no credentials, and task payloads are not logged.
+//! This module only formats: keeping secrets out is the callers' rule (the binaries log no
+//! tokens, no task payloads, and store URLs carry no credentials).
 
 use std::fmt;
 use std::io::IsTerminal;
@@ -36,9 +36,12 @@ impl LogFormat {
     }
 }
 
-/// Install the global subscriber. Calling it twice is harmless (the second does nothing).
-pub fn init(format: Option<LogFormat>) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+/// Install the global subscriber: `format` (or [`LogFormat::detect`]), the filter from
+/// `RUST_LOG` or else `default_filter` (e.g. `"info"`). Calling it twice is harmless (the
+/// second does nothing).
+pub fn init(format: Option<LogFormat>, default_filter: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
