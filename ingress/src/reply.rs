@@ -204,11 +204,11 @@ impl Lang {
         }
     }
 
-    /// /retry succeeded.
-    pub fn retried(self, id: &str) -> String {
+    /// /retry succeeded: a replay is a new task (`new`), linked to the failed one (`old`).
+    pub fn retried(self, old: &str, new: &str) -> String {
         match self {
-            Lang::Ko => format!("다시 실행하도록 큐에 넣었습니다: {id}"),
-            Lang::En => format!("Queued to run again: {id}"),
+            Lang::Ko => format!("다시 실행하도록 큐에 넣었습니다: 새 작업 {new} (원래 작업 {old})"),
+            Lang::En => format!("Queued to run again as a new task: {new} (was {old})"),
         }
     }
 

@@ -27,6 +27,18 @@ impl Lang {
         }
     }
 
+    /// `/result ID` for a failed task that was replayed as the new task `new`.
+    pub fn result_replayed(self, kind: &str, reason: &str, new: &str) -> String {
+        match self {
+            Lang::Ko => format!(
+                "❌ 작업 실패 ({kind}): {reason}\n다시 실행됨: 새 작업 {new} (/result {new})"
+            ),
+            Lang::En => {
+                format!("❌ Task failed ({kind}): {reason}\nRun again as {new} (/result {new})")
+            }
+        }
+    }
+
     /// `/result ID` for a task that is not finished.
     pub fn result_waiting(self, kind: &str, state: TaskState) -> String {
         match (self, state) {

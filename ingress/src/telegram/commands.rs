@@ -226,7 +226,11 @@ async fn retry(state: &AppState, args: &str) -> queue_core::Result<String> {
         return Ok(lang.needs_id("retry"));
     };
     match state.queue.replay(id).await {
-        Ok(_) => Ok(lang.retried(&id.to_string())),
+        Ok(new) => Ok(format!(
+            "{}\n\n{}",
+            lang.retried(&id.to_string(), &new.id.to_string()),
+            outcome::footer(new.id)
+        )),
         Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::InvalidInput) => {
             Ok(lang.command_failed(e.message()))
         }

@@ -119,16 +119,18 @@ pub fn render(lang: Lang, id: TaskId, outcome: Option<&Outcome>) -> String {
             &env.kind,
             &result_text(env.result.as_ref()).map(|t| shorten(&t)),
         ),
-        TaskState::Failed => lang.result_failed(
-            &env.kind,
-            &shorten(
+        TaskState::Failed => {
+            let reason = shorten(
                 env.failure
                     .as_deref()
                     .or(env.last_error())
                     .unwrap_or("unknown error"),
-            ),
-            &id.to_string(),
-        ),
+            );
+            match env.replayed_as {
+                Some(new) => lang.result_replayed(&env.kind, &reason, &new.to_string()),
+                None => lang.result_failed(&env.kind, &reason, &id.to_string()),
+            }
+        }
         TaskState::Pending | TaskState::Running => lang.result_waiting(&env.kind, o.state),
     };
     format!("{body}\n\n{}", footer(id))

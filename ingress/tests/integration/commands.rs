@@ -133,13 +133,22 @@ async fn retry_replays_a_failed_task_and_explains_refusals() {
         StatusCode::OK
     );
     let sent = replies(&h, CHAT, 1).await;
+    let pending = h.in_state(Class::Light, TaskState::Pending).await;
+    assert_eq!(pending.len(), 1);
+    // a replay is a new task linked to the failed one; the reply names both, and its footer
+    // names the new one (so /result as a reply to it finds the rerun)
+    let new = &pending[0];
+    assert_ne!(new.id, task.id);
+    assert_eq!(new.replay_of, Some(task.id));
     assert_eq!(
         sent[0],
-        format!("다시 실행하도록 큐에 넣었습니다: {}", task.id)
+        format!(
+            "다시 실행하도록 큐에 넣었습니다: 새 작업 {} (원래 작업 {})\n\nid: {}",
+            new.id, task.id, new.id
+        )
     );
-    assert_eq!(h.in_state(Class::Light, TaskState::Pending).await.len(), 1);
 
-    // again: it is pending now, so the queue's reason is passed on
+    // again: it was replayed already, so the queue's reason is passed on
     assert_eq!(
         h.post_update(&command(21, &format!("/retry@fake_test_bot {}", task.id)))
             .await,
@@ -147,10 +156,12 @@ async fn retry_replays_a_failed_task_and_explains_refusals() {
     );
     let sent = replies(&h, CHAT, 2).await;
     assert!(
-        sent[1].starts_with("처리하지 못했습니다: only failed tasks can be replayed"),
+        sent[1].starts_with("처리하지 못했습니다: task was replayed already"),
         "{}",
         sent[1]
     );
+    assert!(sent[1].contains(&new.id.to_string()), "{}", sent[1]);
+    assert_eq!(h.in_state(Class::Light, TaskState::Pending).await.len(), 1);
 
     assert_eq!(h.post_update(&command(22, "/retry")).await, StatusCode::OK);
     assert!(replies(&h, CHAT, 3).await[2].starts_with("작업 ID가 필요합니다"));

@@ -191,8 +191,14 @@ async fn result_shows_the_result_by_id_or_as_a_reply_and_the_failure_with_retry(
     );
     assert_eq!(h.post_update(&command(95, "/result")).await, StatusCode::OK);
     let sent = replies(&h, CHAT, 6).await;
+    // the failed task was replayed as a new one: its result points at the rerun
+    let rerun = &h.in_state(Class::Light, TaskState::Pending).await[0];
+    assert_eq!(rerun.replay_of, Some(failed.id));
     assert!(
-        sent[3].starts_with("⏳ 아직 대기 중입니다 (snapshot)"),
+        sent[3].starts_with(&format!(
+            "❌ 작업 실패 (snapshot): failed: disk full\n다시 실행됨: 새 작업 {id} (/result {id})",
+            id = rerun.id
+        )),
         "{}",
         sent[3]
     );
