@@ -34,6 +34,8 @@ Options:
   --tag TAG               image tag (default: the git commit, plus -dirty-TIME if modified)
   --max-instances N       upper bound on instances (default: 2)
   --memory SIZE           memory per instance (default: 256Mi)
+  --push-wake-ups         the workers use Pub/Sub wake-ups (pubsub.sh): the ingress writes no
+                          {class}/wake.json after an enqueue (QUEUE_WAKE_WRITES=false)
   --webhook HOW           ingress: run 'ingress set-webhook' locally (default)
                           curl: call the Bot API's setWebhook with curl
                           none: do not register
@@ -66,6 +68,7 @@ repo=$ARTIFACT_REPO
 tag=""
 max_instances=2
 memory=256Mi
+wake_writes=true
 webhook=ingress
 ingress_bin=""
 webhook_url=""
@@ -91,6 +94,7 @@ while [ $# -gt 0 ]; do
         --tag) need_value "$1" "${2-}"; tag=$2; shift 2 ;;
         --max-instances) need_value "$1" "${2-}"; max_instances=$2; shift 2 ;;
         --memory) need_value "$1" "${2-}"; memory=$2; shift 2 ;;
+        --push-wake-ups) wake_writes=false; shift ;;
         --webhook) need_value "$1" "${2-}"; webhook=$2; shift 2 ;;
         --ingress-bin) need_value "$1" "${2-}"; ingress_bin=$2; shift 2 ;;
         --webhook-url) need_value "$1" "${2-}"; webhook_url=$2; shift 2 ;;
@@ -228,7 +232,7 @@ run gcloud run deploy "$service" --project="$project" --region="$region" \
     --concurrency=80 \
     --timeout=60s \
     --allow-unauthenticated \
-    --set-env-vars="^@^QUEUE_STORE=$store@TELEGRAM_ALLOWED_CHAT_IDS=$chat_ids" \
+    --set-env-vars="^@^QUEUE_STORE=$store@TELEGRAM_ALLOWED_CHAT_IDS=$chat_ids@QUEUE_WAKE_WRITES=$wake_writes" \
     --set-secrets="TELEGRAM_BOT_TOKEN=$bot_secret:latest,TELEGRAM_WEBHOOK_SECRET=$webhook_secret:latest,INGRESS_API_TOKEN=$api_secret:latest" \
     --quiet
 

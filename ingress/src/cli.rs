@@ -98,6 +98,11 @@ pub struct ServeArgs {
     /// Log format [default: text on a terminal, json (Cloud Logging's format) otherwise].
     #[arg(long, env = "LOG_FORMAT", value_name = "FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
+    /// Rewrite `{class}/wake.json` after each enqueue for workers that poll it (one Class A
+    /// write per task). Set false when the workers get push wake-ups (`--wake pubsub:…`):
+    /// the bucket's notification wakes them and the write is wasted.
+    #[arg(long, env = "QUEUE_WAKE_WRITES", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub wake_writes: bool,
 }
 
 /// Flags of `ingress set-webhook`.
@@ -272,16 +277,20 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The protocol settings the ingress enqueues with.
+fn settings(args: &ServeArgs) -> Settings {
+    Settings {
+        wake_writes: args.wake_writes,
+        ..Settings::default()
+    }
+}
+
 async fn serve(args: ServeArgs, env: EnvLookup<'_>) -> Result<(), Box<dyn std::error::Error>> {
     let bucket = Bucket::open(&args.store, &StoreEnv::from_env())
         .await
         .map_err(|e| config_error("QUEUE_STORE", e.to_string()))?;
     let (bucket, metrics) = IngressMetrics::counting(&bucket);
-    let queue = Arc::new(Queue::new(
-        bucket,
-        Arc::new(SystemClock),
-        Settings::default(),
-    ));
+    let queue = Arc::new(Queue::new(bucket, Arc::new(SystemClock), settings(&args)));
     let state = build_state(&args, env, queue)?
         .with_metrics(metrics.with_refresh_every(args.metrics_refresh));
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.bind, args.port))
@@ -347,6 +356,15 @@ mod tests {
             e.to_string().starts_with("TELEGRAM_ALLOWED_CHAT_IDS: "),
             "{e}"
         );
+    }
+
+    #[test]
+    fn wake_writes_are_on_by_default_and_off_for_push_wake_ups() {
+        let on = Cli::parse_from(["ingress"]).serve;
+        assert!(settings(&on).wake_writes);
+        let off = Cli::parse_from(["ingress", "--wake-writes", "false"]).serve;
+        assert!(!settings(&off).wake_writes);
+        assert!(Cli::try_parse_from(["ingress", "--wake-writes", "maybe"]).is_err());
     }
 
     #[test]

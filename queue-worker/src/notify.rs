@@ -62,28 +62,67 @@ pub trait Notifier: Send + Sync + std::fmt::Debug {
     fn report_chat(&self) -> Option<i64> {
         None
     }
+
+    /// The language of the notices' own words (the task's result is sent as it is).
+    fn lang(&self) -> NoticeLang {
+        NoticeLang::Ko
+    }
 }
 
-/// The notice for a task that reached `state`, if it has a chat and the state is final
-/// (pure).
+/// The language of a notice's own words: `INGRESS_LANG`, the same setting the ingress's
+/// replies follow, so the bot speaks one language.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NoticeLang {
+    /// Korean (the default).
+    #[default]
+    Ko,
+    /// English.
+    En,
+}
+
+impl NoticeLang {
+    /// `ko` or `en`, as `INGRESS_LANG` is written.
+    pub fn parse(code: &str) -> Result<Self, String> {
+        match code.trim().to_ascii_lowercase().as_str() {
+            "ko" => Ok(NoticeLang::Ko),
+            "en" => Ok(NoticeLang::En),
+            other => Err(format!("bad INGRESS_LANG={other:?}: write ko or en")),
+        }
+    }
+}
+
+/// The notice for a task that reached `state`, in Korean (see [`notice_in`]).
 pub fn notice_for(envelope: &Envelope, state: TaskState) -> Option<Notice> {
+    notice_in(envelope, state, NoticeLang::Ko)
+}
+
+/// The notice for a task that reached `state`, if it has a chat and the state is final, with
+/// its own words in `lang` (pure).
+pub fn notice_in(envelope: &Envelope, state: TaskState, lang: NoticeLang) -> Option<Notice> {
     let source = envelope.source.as_ref()?;
     let chat_id = source.chat_id?;
     // Every notice ends with `id: {task id}`: a reply to it in the chat is a follow-up that the
     // ingress maps back to this task (docs/ingress.md, "Follow-ups").
     let text = match state {
         TaskState::Done => format!("{}\n\nid: {}", result_text(envelope), envelope.id),
-        TaskState::Failed => format!(
-            "❌ 작업 실패 ({}): {}\n\n다시 실행: /retry {}\nid: {}",
-            envelope.kind,
-            envelope
+        TaskState::Failed => {
+            let (kind, id) = (&envelope.kind, envelope.id);
+            let reason = envelope
                 .failure
                 .as_deref()
                 .or(envelope.last_error())
-                .unwrap_or("unknown error"),
-            envelope.id,
-            envelope.id
-        ),
+                .unwrap_or("unknown error");
+            match lang {
+                NoticeLang::Ko => {
+                    format!("❌ 작업 실패 ({kind}): {reason}\n\n다시 실행: /retry {id}\nid: {id}")
+                }
+                NoticeLang::En => {
+                    format!(
+                        "❌ Task failed ({kind}): {reason}\n\nRun it again: /retry {id}\nid: {id}"
+                    )
+                }
+            }
+        }
         TaskState::Pending | TaskState::Running => return None,
     };
     let chunks = split_text(&text, MESSAGE_LIMIT);
@@ -99,10 +138,16 @@ pub fn notice_for(envelope: &Envelope, state: TaskState) -> Option<Notice> {
                 if json { "json" } else { "txt" }
             ),
             bytes: text.into_bytes(),
-            caption: format!(
-                "✅ {} 결과 (메시지로 보내기엔 깁니다)\n\nid: {}",
-                envelope.kind, envelope.id
-            ),
+            caption: match lang {
+                NoticeLang::Ko => format!(
+                    "✅ {} 결과 (메시지로 보내기엔 깁니다)\n\nid: {}",
+                    envelope.kind, envelope.id
+                ),
+                NoticeLang::En => format!(
+                    "✅ {} result (too long for a message)\n\nid: {}",
+                    envelope.kind, envelope.id
+                ),
+            },
         }
     };
     Some(Notice {
@@ -200,6 +245,7 @@ pub struct TelegramNotifier {
     bot: Bot,
     token: String,
     report_chat: Option<i64>,
+    lang: NoticeLang,
 }
 
 impl std::fmt::Debug for TelegramNotifier {
@@ -223,7 +269,14 @@ impl TelegramNotifier {
             bot,
             token: token.to_string(),
             report_chat: None,
+            lang: NoticeLang::Ko,
         })
+    }
+
+    /// Write the notices' own words in `lang`.
+    pub fn with_lang(mut self, lang: NoticeLang) -> Self {
+        self.lang = lang;
+        self
     }
 
     /// Send routine jobs' report summaries to `chat`.
@@ -232,7 +285,8 @@ impl TelegramNotifier {
         self
     }
 
-    /// From `TELEGRAM_BOT_TOKEN` and `TELEGRAM_API_URL`; `None` without a token.
+    /// From `TELEGRAM_BOT_TOKEN`, `TELEGRAM_API_URL` and `INGRESS_LANG` (default `ko`); `None`
+    /// without a token.
     pub fn from_env() -> Result<Option<Self>, String> {
         let Some(token) = std::env::var("TELEGRAM_BOT_TOKEN")
             .ok()
@@ -245,7 +299,12 @@ impl TelegramNotifier {
             Some(chat) => Some(chat),
             None => crate::alerts::admin_chat_from_env()?,
         };
-        Self::new(token.trim(), url.as_deref()).map(|n| Some(n.with_report_chat(report_chat)))
+        let lang = match std::env::var("INGRESS_LANG") {
+            Ok(code) if !code.trim().is_empty() => NoticeLang::parse(&code)?,
+            _ => NoticeLang::Ko,
+        };
+        Self::new(token.trim(), url.as_deref())
+            .map(|n| Some(n.with_report_chat(report_chat).with_lang(lang)))
     }
 
     async fn send_once(&self, notice: &Notice) -> Result<(), RequestError> {
@@ -290,6 +349,10 @@ impl TelegramNotifier {
 
 #[async_trait]
 impl Notifier for TelegramNotifier {
+    fn lang(&self) -> NoticeLang {
+        self.lang
+    }
+
     fn report_chat(&self) -> Option<i64> {
         self.report_chat
     }
@@ -359,6 +422,21 @@ mod tests {
 
         let mut failed = envelope(None, Some(42));
         failed.failure = Some("failed: exit 65".into());
+        let en = notice_in(&failed, TaskState::Failed, NoticeLang::En).unwrap();
+        let Body::Text(chunks) = &en.body else {
+            panic!("a short failure is a text message")
+        };
+        assert!(chunks[0].starts_with("❌ Task failed"), "{chunks:?}");
+        assert!(
+            chunks[0].contains(&format!("Run it again: /retry {}", failed.id)),
+            "{chunks:?}"
+        );
+        assert!(
+            chunks[0].ends_with(&format!("id: {}", failed.id)),
+            "{chunks:?}"
+        );
+        assert_eq!(NoticeLang::parse(" EN "), Ok(NoticeLang::En));
+        assert!(NoticeLang::parse("fr").is_err());
         let n = notice_for(&failed, TaskState::Failed).unwrap();
         assert!(matches!(&n.body, Body::Text(t) if t[0].contains("failed: exit 65")));
         let retry = format!("/retry {}\nid: {}", failed.id, failed.id);

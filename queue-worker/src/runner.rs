@@ -33,7 +33,7 @@ use crate::exec::{self, ExecSettings, Interrupt, Invocation, ProcessGroups};
 use crate::handlers::{Action, Builtin, Handlers};
 use crate::heartbeat;
 use crate::metrics::WorkerMetrics;
-use crate::notify::{Notifier, notice_for, report_notice};
+use crate::notify::{Notifier, notice_in, report_notice};
 use crate::presence::TaskSet;
 
 /// A worker: what it serves and how it runs handlers. Cheap to share in an `Arc`.
@@ -381,7 +381,8 @@ impl Worker {
                 .await;
         }
         let report_chat = self.notifier.as_ref().and_then(|n| n.report_chat());
-        let notice = notice_for(&completion.envelope, completion.state)
+        let lang = self.notifier.as_ref().map(|n| n.lang()).unwrap_or_default();
+        let notice = notice_in(&completion.envelope, completion.state, lang)
             .or_else(|| report_notice(&completion.envelope, completion.state, report_chat?));
         let Some(notice) = notice else {
             return;
