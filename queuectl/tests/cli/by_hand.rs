@@ -1,58 +1,38 @@
 //! The by-hand recipes of docs/operations.md, run on a local store with the same edits the
 //! docs make with `gsutil` (the bytes are the same; only the copy tool differs).
 
-use std::process::Command;
-
 use chrono::Utc;
 use queue_core::{Class, Outcome, TaskState, names};
 use serde_json::json;
 
 use crate::support::{block_on, populated};
 
-/// The jq filter docs/operations.md uses to turn a failed envelope into a pending one: what
-/// `Queue::replay` does (attempts counter reset, failure cleared, due now, epoch one past the
-/// failed copy's so a claim does not take it for a stale copy of a finished task).
-const REPLAY_FILTER: &str =
-    ".attempt = 0 | .epoch += 1 | .due_at = $now | del(.failure) | .labels.replayed_at = $now";
-
 #[test]
-fn a_by_hand_replay_is_claimed_and_runs_again() {
-    let Ok(jq) = Command::new("jq").arg("--version").output() else {
-        eprintln!("skipping: jq is not installed");
-        return;
-    };
-    assert!(jq.status.success());
+fn a_by_hand_replay_is_a_new_task_that_runs_while_the_failed_one_stays() {
+    // docs/operations.md: read kind and payload from failed/ID.json (`jq -r .kind`,
+    // `jq -c .payload`) and enqueue them as a new task; the failed object is left alone.
     let (store, ids) = populated();
     let id = ids.heavy_failed;
     let failed = store.path().join(names::failed(Class::Heavy, id));
-    let now = Utc::now();
-    let out = Command::new("jq")
-        .args([
-            "--arg",
-            "now",
-            &now.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+    let envelope: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&failed).unwrap()).unwrap();
+    let kind = envelope["kind"].as_str().unwrap().to_string();
+    let payload = envelope["payload"].to_string();
+    let new_id = store
+        .run(&[
+            "enqueue",
+            "--class",
+            "heavy",
+            "--kind",
+            &kind,
+            "--payload",
+            &payload,
         ])
-        .arg(REPLAY_FILTER)
-        .arg(&failed)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // write the pending copy first, then remove the failed one: a crash in between leaves
-    // two copies (the claim sorts them out), never none
-    let pending = store.path().join(names::pending(Class::Heavy, now, id));
-    std::fs::write(&pending, &out.stdout).unwrap();
-    std::fs::remove_file(&failed).unwrap();
-
-    let shown = store
-        .run(&["show", &id.to_string(), "--json"])
         .expect(0)
-        .json();
-    assert_eq!(shown["location"]["state"], "pending");
-    assert_eq!(shown["envelope"]["attempt"], 0);
+        .stdout
+        .trim()
+        .to_string();
+    assert_ne!(new_id, id.to_string());
 
     let q = store.queue();
     block_on(async {
@@ -63,8 +43,8 @@ fn a_by_hand_replay_is_claimed_and_runs_again() {
                 .await
                 .unwrap()
                 .expect("claimable");
-            if c.envelope.id == id {
-                assert_eq!(c.envelope.attempt, 1);
+            if c.envelope.id.to_string() == new_id {
+                assert_eq!(c.envelope.payload, envelope["payload"]);
                 let done = q
                     .complete(&c.lease, &c.envelope, Outcome::Done(json!("ok")))
                     .await
@@ -72,19 +52,18 @@ fn a_by_hand_replay_is_claimed_and_runs_again() {
                 assert_eq!(done.state, TaskState::Done);
                 break;
             }
+            assert_ne!(c.envelope.id, id, "the failed id never runs again");
         }
     });
-    let shown = store
-        .run(&["show", &id.to_string(), "--json"])
-        .expect(0)
-        .json();
+    let shown = store.run(&["show", &new_id, "--json"]).expect(0).json();
     assert_eq!(shown["location"]["final"], "done");
+    assert!(failed.exists(), "the failed object stays");
 }
 
 #[test]
 fn a_failed_copy_put_back_unchanged_is_dropped_as_stale() {
-    // Why the recipe bumps the epoch: a plain copy of failed/ID.json into pending/ while the
-    // failed object is still there looks like a stale copy of a finished task.
+    // Why the recipe enqueues a new task: a copy of failed/ID.json put back into pending/
+    // looks like a stale copy of a finished task (its id reached failed/) and is dropped.
     let (store, ids) = populated();
     let id = ids.heavy_failed;
     let failed = store.path().join(names::failed(Class::Heavy, id));
