@@ -41,8 +41,8 @@ fn checked(session: &Session, form: &ActionForm, id: &str) -> Result<TaskId, Box
         .map_err(|_| Box::new(refused(StatusCode::BAD_REQUEST, "not a task id (a UUID)")))
 }
 
-/// `POST /ui/tasks/{id}/replay`: run a failed task again (as a new task linked by
-/// `replay_of` when the queue mints one: the answer links the id `replay` returned).
+/// `POST /ui/tasks/{id}/replay`: run a failed task again as the new task `replay` mints
+/// (linked by `replay_of`); the answer links its id.
 pub async fn replay(
     session: Session,
     State(state): State<AppState>,
@@ -55,7 +55,7 @@ pub async fn replay(
     };
     let result = state.queue.replay(id).await.map(|env| {
         format!(
-            r#"<h1>Replayed</h1><p>Task {id} is pending again as <a id="replayed" href="/ui/tasks/{new}">{new}</a>.</p>"#,
+            r#"<h1>Replayed</h1><p>Task {id} runs again as the new task <a id="replayed" href="/ui/tasks/{new}">{new}</a>.</p>"#,
             new = env.id
         )
     });
